@@ -1,0 +1,17 @@
+-- songs: one row per song_id. Should the same song_id appear in several files, the first by source key wins.
+DELETE FROM songs;
+
+INSERT INTO songs (song_id, title, artist_id, year, duration)
+WITH song_records AS (
+    SELECT
+        song_id,
+        title,
+        artist_id,
+        year,
+        duration,
+        ROW_NUMBER() OVER (PARTITION BY song_id ORDER BY source_key) AS preference
+    FROM stg_songs
+)
+SELECT song_id, title, artist_id, year, duration
+FROM song_records
+WHERE preference = 1;

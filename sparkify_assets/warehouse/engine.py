@@ -1,0 +1,68 @@
+"""What the assets and checks need from a warehouse, whichever engine holds it.
+
+Each engine (``warehouse/duckdb``, ``warehouse/redshift``) is a Dagster resource implementing this class;
+`definitions.py` picks one per deployment. Everything engine-neutral (the star-schema SQL, the checks)
+runs through `run_script` and `query`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from dagster import ConfigurableResource
+
+from sparkify_assets.partitions import DayWindow
+from sparkify_assets.sources.resource import SparkifySource
+from sparkify_assets.warehouse.sql import SqlValue
+
+#: Engine-neutral SQL shared by every engine.
+SHARED_SQL = Path(__file__).parent / "sql"
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FileLoad:
+    """What loading one source file into staging did."""
+
+    source_key: str
+    partition_day: date | None
+    records: int
+    loaded: int
+    rejected: int
+
+
+class Warehouse(ConfigurableResource):
+    """Base class of the warehouse engines."""
+
+    @property
+    def engine_name(self) -> str:
+        raise NotImplementedError
+
+    def create_tables(self) -> None:
+        """Create every table and view that does not exist yet."""
+        raise NotImplementedError
+
+    def load_staging_events(self, source: SparkifySource, window: DayWindow, log: Log) -> list[FileLoad]:
+        """Replace the window's days in staging_events (and their rejects), all or nothing."""
+        raise NotImplementedError
+
+    def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
+        """Replace staging_songs (and its rejects) with every song file, all or nothing."""
+        raise NotImplementedError
+
+    def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
+        """Run every statement of ``sql`` in one transaction."""
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Mapping[str, SqlValue] | None = None) -> list[tuple[Any, ...]]:
+        """Rows of one SELECT."""
+        raise NotImplementedError
+
+    def columns(self, table: str) -> Sequence[tuple[str, str]]:
+        """``(name, type)`` of each column of a table, in order."""
+        raise NotImplementedError
