@@ -43,6 +43,10 @@ class Warehouse(ConfigurableResource):
     def engine_name(self) -> str:
         raise NotImplementedError
 
+    def qualified_name(self, table: str) -> str:
+        """``schema.table`` as the engine names it (``dagster/table_name``)."""
+        raise NotImplementedError
+
     def create_tables(self) -> None:
         """Create every table and view that does not exist yet."""
         raise NotImplementedError

@@ -54,6 +54,9 @@ class DuckDBWarehouse(Warehouse):
     def engine_name(self) -> str:
         return "duckdb"
 
+    def qualified_name(self, table: str) -> str:
+        return f"main.{table}"
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         path = Path(self.path)

@@ -1,0 +1,30 @@
+-- Every song file: staging rows + rejects = records in the file.
+-- Returns (violations = files that do not add up, detail).
+WITH files AS (
+    SELECT source_key, records
+    FROM staging_files
+    WHERE partition_day IS NULL
+), staged AS (
+    SELECT source_key, COUNT(*) AS rows_loaded
+    FROM staging_songs
+    GROUP BY source_key
+), rejected AS (
+    SELECT source_key, COUNT(*) AS rows_rejected
+    FROM staging_rejects
+    WHERE source_key IN (SELECT source_key FROM files)
+    GROUP BY source_key
+), reconciled AS (
+    SELECT
+        COALESCE(files.source_key, staged.source_key) AS source_key,
+        COALESCE(files.records, 0) AS records,
+        COALESCE(staged.rows_loaded, 0) + COALESCE(rejected.rows_rejected, 0) AS accounted
+    FROM files
+    FULL OUTER JOIN staged ON staged.source_key = files.source_key
+    LEFT JOIN rejected ON rejected.source_key = COALESCE(files.source_key, staged.source_key)
+)
+SELECT
+    COUNT(*) AS violations,
+    MIN(source_key || ': ' || CAST(records AS VARCHAR) || ' records, ' || CAST(accounted AS VARCHAR)
+        || ' loaded or rejected') AS detail
+FROM reconciled
+WHERE records <> accounted;

@@ -1,0 +1,46 @@
+"""The boto3 clients one command needs, made lazily from one Session.
+
+A Session (rather than bare ``boto3.client``) picks up the usual credential chain, AWS_PROFILE and
+AWS_ENDPOINT_URL, so the same code runs against AWS or a moto server.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+_CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="sparkify-infra")
+
+
+class AwsClients:
+    """``clients.iam``, ``clients.ec2``... made on first use; ``preset`` supplies some (tests)."""
+
+    def __init__(
+        self, region: str, session: boto3.Session | None = None, preset: dict[str, Any] | None = None
+    ):
+        self.region = region
+        self.session = session or boto3.Session(region_name=region)
+        self._clients: dict[str, Any] = dict(preset or {})
+
+    def client(self, service: str) -> Any:
+        if service not in self._clients:
+            self._clients[service] = self.session.client(service, region_name=self.region, config=_CONFIG)
+        return self._clients[service]
+
+    @property
+    def iam(self) -> Any:
+        return self.client("iam")
+
+    @property
+    def ec2(self) -> Any:
+        return self.client("ec2")
+
+    @property
+    def redshift(self) -> Any:
+        return self.client("redshift")
+
+    @property
+    def serverless(self) -> Any:
+        return self.client("redshift-serverless")

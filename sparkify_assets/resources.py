@@ -1,0 +1,54 @@
+"""Resources per deployment: one switch (SPARKIFY_WAREHOUSE) picks the warehouse engine.
+
+Settings are bound as Dagster `EnvVar`s, so they are read when a run starts and never show up in the
+UI or run config; secrets (AWS keys, the Redshift password) are never read here at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from dagster import EnvVar
+from dagster_aws.s3 import S3Resource
+
+from sparkify_assets.settings import DEFAULT_DUCKDB_PATH, DEFAULT_SOURCE, flag, is_set
+from sparkify_assets.sources.resource import SparkifySource
+from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
+
+
+def _env_or(name: str, default: Any) -> Any:
+    """An EnvVar when the variable is set, else the default (EnvVar has no default of its own)."""
+    return EnvVar(name) if is_set(name) else default
+
+
+def s3_resource() -> S3Resource:
+    """dagster-aws's S3 resource with the standard AWS settings.
+
+    Credentials, AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL_S3 are left to boto3's own lookup, so keys
+    never pass through Dagster config. SPARKIFY_S3_UNSIGNED=1 reads public buckets (s3://udacity-dend)
+    without credentials.
+    """
+    return S3Resource(
+        region_name=_env_or("AWS_REGION", _env_or("AWS_DEFAULT_REGION", "us-west-2")),
+        endpoint_url=_env_or("AWS_ENDPOINT_URL_S3", None),
+        use_unsigned_session=flag("SPARKIFY_S3_UNSIGNED"),
+        max_attempts=EnvVar.int("SPARKIFY_S3_MAX_ATTEMPTS") if is_set("SPARKIFY_S3_MAX_ATTEMPTS") else 5,
+    )
+
+
+def source_resource() -> SparkifySource:
+    return SparkifySource(uri=_env_or("SPARKIFY_SOURCE", str(DEFAULT_SOURCE)), s3=s3_resource())
+
+
+def duckdb_resources() -> dict[str, Any]:
+    return {
+        "source": source_resource(),
+        "warehouse": DuckDBWarehouse(
+            path=_env_or("SPARKIFY_DUCKDB_PATH", str(DEFAULT_DUCKDB_PATH)),
+            memory_limit=_env_or("SPARKIFY_DUCKDB_MEMORY_LIMIT", "1GB"),
+        ),
+    }
+
+
+RESOURCES_BY_WAREHOUSE: dict[str, Callable[[], dict[str, Any]]] = {"duckdb": duckdb_resources}

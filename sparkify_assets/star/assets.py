@@ -1,0 +1,99 @@
+"""The star schema: fact `songplays`, dimensions `users`, `songs`, `artists`, `time` (SPEC.md, "Tables").
+
+Each asset runs one `.sql` file from `star/sql/` in one transaction. Dimensions are built before the
+fact, so the fact's orphan-key checks see the dimensions of the same run.
+"""
+
+
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, MaterializeResult, asset
+
+from sparkify_assets.metadata import table_metadata
+from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
+from sparkify_assets.warehouse.engine import Warehouse
+from sparkify_assets.warehouse.sql import read_sql
+
+SQL = Path(__file__).parent / "sql"
+
+_MATCH_RATE = """
+SELECT COUNT(*), COUNT(song_id)
+FROM songplays
+WHERE start_time >= :start_day AND start_time < :after_end_day
+"""
+_USERS_IN_WINDOW = """
+SELECT COUNT(DISTINCT user_id)
+FROM stg_events
+WHERE partition_day BETWEEN :start_day AND :end_day AND user_id IS NOT NULL
+"""
+
+
+def build(warehouse: Warehouse, model: str, window: DayWindow | None = None) -> None:
+    """Run `star/sql/<model>.sql` for the window (or for all data) in one transaction."""
+    warehouse.run_script(read_sql(SQL / f"{model}.sql"), window.sql_params if window else {})
+
+
+def _window(context: AssetExecutionContext) -> DayWindow:
+    return DayWindow.from_time_window(*context.partition_time_window)
+
+
+@asset(group_name="star", deps=["staging_songs"], backfill_policy=single_run_backfill, kinds={"sql"})
+def artists(warehouse: Warehouse) -> MaterializeResult:
+    """One row per artist_id; one deterministic record where an artist's songs disagree (see artists.sql)."""
+    build(warehouse, "artists")
+    return MaterializeResult(metadata=table_metadata(warehouse, "artists"))
+
+
+@asset(group_name="star", deps=["staging_songs", artists], backfill_policy=single_run_backfill, kinds={"sql"})
+def songs(warehouse: Warehouse) -> MaterializeResult:
+    """One row per song_id; year 0 (unknown) becomes NULL."""
+    build(warehouse, "songs")
+    return MaterializeResult(metadata=table_metadata(warehouse, "songs"))
+
+
+@asset(
+    group_name="star",
+    deps=["staging_events"],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    kinds={"sql"},
+)
+def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    """One row per user; every column from the user's latest event by ts. A day upserts the users it saw."""
+    window = _window(context)
+    build(warehouse, "users", window)
+    seen = warehouse.query(_USERS_IN_WINDOW, window.sql_params)[0][0]
+    return MaterializeResult(metadata={**table_metadata(warehouse, "users"), "users_upserted": int(seen)})
+
+
+@asset(
+    group_name="star",
+    deps=["staging_events"],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    kinds={"sql"},
+)
+def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    """One row per distinct play start_time, broken into hour, day, ISO week, month, year, weekday."""
+    window = _window(context)
+    build(warehouse, "time", window)
+    return MaterializeResult(metadata=table_metadata(warehouse, "time", window, "start_time"))
+
+
+@asset(
+    group_name="star",
+    deps=["staging_events", "staging_songs", users, time, songs, artists],
+    partitions_def=daily_partitions,
+    backfill_policy=single_run_backfill,
+    kinds={"sql"},
+)
+def songplays(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+    """One row per NextSong event, matched to a song and artist where SPEC.md's rule finds one."""
+    window = _window(context)
+    build(warehouse, "songplays", window)
+    plays, matched = warehouse.query(_MATCH_RATE, window.sql_params)[0]
+    metadata: dict[str, Any] = table_metadata(warehouse, "songplays", window, "start_time")
+    metadata["plays_matched_to_a_song"] = int(matched)
+    metadata["song_match_rate"] = round(matched / plays, 4) if plays else 0.0
+    return MaterializeResult(metadata=metadata)

@@ -1,0 +1,2 @@
+-- Rows of a table.
+SELECT COUNT(*) FROM :table;
