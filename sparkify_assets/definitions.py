@@ -11,8 +11,10 @@ from sparkify_assets.settings import warehouse_engine
 from sparkify_assets.staging.assets import staging_events, staging_songs
 from sparkify_assets.star.assets import artists, songplays, songs, time, users
 
+ALL_ASSETS = [staging_events, staging_songs, artists, songs, users, time, songplays]
+
 defs = Definitions(
-    assets=[staging_events, staging_songs, artists, songs, users, time, songplays],
+    assets=ALL_ASSETS,
     asset_checks=asset_checks,
     jobs=[daily_events_job, song_catalog_job],
     schedules=[daily_events_schedule],

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dagster import AssetSelection, build_schedule_from_partitioned_job, define_asset_job
 
-from sparkify_assets.partitions import daily_partitions
 
 #: Everything derived from the event logs: one day's partition, with its checks.
 daily_events_job = define_asset_job(
     name="daily_events_job",
     selection=AssetSelection.assets("staging_events", "users", "time", "songplays"),
-    partitions_def=daily_partitions,
     description="Load one day's event log and rebuild that day of users, time and songplays, with checks.",
 )
 

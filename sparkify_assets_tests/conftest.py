@@ -1,0 +1,97 @@
+"""Shared fixtures: warehouses, sources, the real sample, a generated sample, moto's S3 server."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+from dagster_aws.s3 import S3Resource
+
+from sparkify_assets.checks.definitions import asset_checks
+from sparkify_assets.definitions import ALL_ASSETS
+from sparkify_assets.sources.resource import SparkifySource
+from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def real_sample_dir() -> Path | None:
+    """The real Udacity sample: SPARKIFY_SAMPLE_DIR, or ../shared/data/udacity-sample beside the repo."""
+    configured = os.environ.get("SPARKIFY_SAMPLE_DIR")
+    candidates = [Path(configured)] if configured else [REPO_ROOT.parent / "shared" / "data" / "udacity-sample"]
+    return next((path for path in candidates if (path / "log_data").is_dir()), None)
+
+
+@pytest.fixture(scope="session")
+def real_sample() -> Path:
+    path = real_sample_dir()
+    if path is None:
+        reason = "real sample not found: set SPARKIFY_SAMPLE_DIR or put it at ../shared/data/udacity-sample"
+        if os.environ.get("SPARKIFY_REQUIRE_SAMPLE") == "1":
+            pytest.fail(f"SPARKIFY_REQUIRE_SAMPLE=1 but {reason}")
+        pytest.skip(reason)
+    return path
+
+
+@pytest.fixture(scope="session")
+def generated_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small generated month with every quirk and a few malformed lines a day."""
+    from sparkify_assets.sample.generator import generate_sample
+
+    out = tmp_path_factory.mktemp("generated-sample")
+    generate_sample(out, songs=120, days=30, events_per_day=120, seed=7, malformed_per_day=2)
+    return out
+
+
+def local_source(path: Path | str) -> SparkifySource:
+    return SparkifySource(uri=str(path), s3=S3Resource())
+
+
+def duckdb_warehouse(path: Path) -> DuckDBWarehouse:
+    return DuckDBWarehouse(path=str(path), memory_limit="512MB", threads=2)
+
+
+def resources_for(source: Path | str | SparkifySource, database: Path) -> dict[str, Any]:
+    if not isinstance(source, SparkifySource):
+        source = local_source(source)
+    return {"source": source, "warehouse": duckdb_warehouse(database)}
+
+
+def run_graph(
+    resources: Mapping[str, Any],
+    *,
+    partition: str | None = None,
+    partition_range: tuple[str, str] | None = None,
+    selection: str | list[str] | None = None,
+    raise_on_error: bool = True,
+    instance: DagsterInstance | None = None,
+) -> ExecuteInProcessResult:
+    """Materialize the real asset graph (with its checks) in process, as `dagster asset materialize` does."""
+    tags = {}
+    if partition_range is not None:
+        tags = {ASSET_PARTITION_RANGE_START_TAG: partition_range[0], ASSET_PARTITION_RANGE_END_TAG: partition_range[1]}
+    return materialize(
+        [*ALL_ASSETS, *asset_checks],
+        resources=resources,
+        partition_key=partition,
+        tags=tags,
+        selection=selection,
+        raise_on_error=raise_on_error,
+        instance=instance,
+    )
+
+
+def month_range(sample: Path) -> tuple[str, str]:
+    """First and last day file of a sample."""
+    days = sorted(p.name[:10] for p in (sample / "log_data").rglob("*-events.json"))
+    return days[0], days[-1]
+
+
+@pytest.fixture
+def warehouse_path(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "warehouse.duckdb"

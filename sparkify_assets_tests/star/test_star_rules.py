@@ -1,0 +1,109 @@
+"""SPEC.md's rules on data the project has not seen: a generated month with every quirk and bad lines.
+
+Expected figures come from `oracle.py`, an independent pure-Python reading of SPEC.md.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sparkify_assets_tests.conftest import duckdb_warehouse, month_range, resources_for, run_graph
+from sparkify_assets_tests.oracle import expected_warehouse
+
+SNAPSHOT = {
+    "songplays": "SELECT * FROM songplays ORDER BY songplay_id",
+    "users": "SELECT * FROM users ORDER BY user_id",
+    "time": "SELECT * FROM time ORDER BY start_time",
+    "staging_events": "SELECT * FROM staging_events ORDER BY source_key, ts, session_id, item_in_session",
+}
+
+
+@pytest.fixture(scope="module")
+def month(generated_sample: Path, tmp_path_factory: pytest.TempPathFactory):
+    database = tmp_path_factory.mktemp("month") / "warehouse.duckdb"
+    result = run_graph(resources_for(generated_sample, database), partition_range=month_range(generated_sample))
+    assert result.success
+    return duckdb_warehouse(database), expected_warehouse(generated_sample), result
+
+
+def test_row_counts_follow_the_rules(month) -> None:
+    warehouse, expected, _ = month
+    counts = {
+        table: warehouse.query(f"SELECT COUNT(*) FROM {table}")[0][0]
+        for table in ("staging_events", "staging_songs", "staging_rejects", "songplays", "users", "songs",
+                      "artists", "time")
+    }
+    assert counts == {
+        "staging_events": expected.staging_events,
+        "staging_songs": expected.staging_songs,
+        "staging_rejects": expected.rejects,
+        "songplays": expected.songplays,
+        "users": len(expected.users),
+        "songs": expected.songs,
+        "artists": expected.artists,
+        "time": expected.time,
+    }
+    assert expected.rejects > 0, "the generated sample should contain bad lines"
+
+
+def test_song_match_trims_ignores_case_and_takes_the_closest_duration(month) -> None:
+    warehouse, expected, _ = month
+    rows = warehouse.query(
+        "SELECT epoch_ms(start_time), user_id, song_id FROM songplays WHERE song_id IS NOT NULL"
+    )
+    assert Counter(rows) == expected.matched_plays
+    assert sum(expected.matched_plays.values()) > 0
+
+
+def test_users_keep_their_latest_level(month) -> None:
+    warehouse, expected, _ = month
+    assert dict(warehouse.query("SELECT user_id, level FROM users")) == expected.users
+
+
+def test_unknown_year_is_null(month) -> None:
+    warehouse, expected, _ = month
+    assert warehouse.query("SELECT COUNT(*) FROM songs WHERE year IS NULL")[0][0] == expected.songs_unknown_year
+
+
+def test_time_columns_follow_redshift_conventions(month) -> None:
+    """week is the ISO week; weekday 0 = Sunday .. 6 = Saturday."""
+    warehouse, _, _ = month
+    rows = warehouse.query("SELECT start_time, hour, day, week, month, year, weekday FROM time")
+    for start, hour, day, week, month_, year, weekday in rows:
+        assert (hour, day, month_, year) == (start.hour, start.day, start.month, start.year)
+        assert week == start.isocalendar().week
+        assert weekday == start.isoweekday() % 7
+
+
+def test_every_check_passes_on_good_data(month) -> None:
+    _, _, result = month
+    assert [e.check_name for e in result.get_asset_check_evaluations() if not e.passed] == []
+
+
+def test_rerunning_a_partition_changes_no_row_and_no_id(generated_sample: Path, tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    resources = resources_for(generated_sample, database)
+    run_graph(resources, partition_range=month_range(generated_sample))
+    warehouse = duckdb_warehouse(database)
+    before = {name: warehouse.query(sql) for name, sql in SNAPSHOT.items()}
+    day = month_range(generated_sample)[0]
+    run_graph(resources, partition=day)
+    assert {name: warehouse.query(sql) for name, sql in SNAPSHOT.items()} == before
+
+
+def test_out_of_order_backfill_keeps_each_users_latest_level(generated_sample: Path, tmp_path: Path) -> None:
+    first, last = month_range(generated_sample)
+    database = tmp_path / "w.duckdb"
+    resources = resources_for(generated_sample, database)
+    run_graph(resources, partition=last)
+    run_graph(resources, partition=first)
+    expected = expected_warehouse(generated_sample, days=[first, last])
+    assert dict(duckdb_warehouse(database).query("SELECT user_id, level FROM users")) == expected.users
+    changed = [
+        user for user, level in expected_warehouse(generated_sample, days=[first]).users.items()
+        if expected.users.get(user) != level
+    ]
+    assert changed, "the sample should have a user whose level changed between the first and the last day"
