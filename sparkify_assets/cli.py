@@ -12,6 +12,8 @@ import sys
 
 SUBCOMMANDS = {
     "sample": ("sparkify_assets.sample.command", "Write a deterministic Udacity-format sample data set."),
+    "days": ("sparkify_assets.sources.command", "Print the partition range the configured source holds."),
+    "summary": ("sparkify_assets.summary", "Rows per warehouse table and the latest run's checks."),
     "infra": ("sparkify_assets.infra.command", "Create, inspect or remove the Redshift cluster and its IAM role."),
 }
 

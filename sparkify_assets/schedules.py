@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dagster import AssetSelection, build_schedule_from_partitioned_job, define_asset_job
 
-
 #: Everything derived from the event logs: one day's partition, with its checks.
 daily_events_job = define_asset_job(
     name="daily_events_job",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -95,3 +96,44 @@ def month_range(sample: Path) -> tuple[str, str]:
 @pytest.fixture
 def warehouse_path(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture(scope="session")
+def moto_s3_endpoint() -> Iterator[str]:
+    """moto's S3 server, over HTTP on a free localhost port."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws_test_env(monkeypatch: pytest.MonkeyPatch, moto_s3_endpoint: str) -> str:
+    """Fake credentials and the moto endpoint, as a user would export them."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_REGION", "us-west-2")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_s3_endpoint)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return moto_s3_endpoint
+
+
+def upload_tree(client: Any, local_root: Path, bucket: str, prefix: str) -> int:
+    """Copy a local source tree to s3://bucket/prefix/...; returns the number of objects."""
+    with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+        client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "us-west-2"})
+    count = 0
+    for path in sorted(local_root.rglob("*")):
+        if path.is_file():
+            client.put_object(
+                Bucket=bucket, Key=f"{prefix}/{path.relative_to(local_root).as_posix()}", Body=path.read_bytes()
+            )
+            count += 1
+    return count

@@ -44,9 +44,7 @@ def test_the_one_matched_play_is_specs(real_warehouse) -> None:
     rows = warehouse.query(
         "SELECT start_time, user_id, song_id, artist_id, session_id FROM songplays WHERE song_id IS NOT NULL"
     )
-    assert rows == [
-        (datetime(2018, 11, 21, 21, 56, 47, 796000), 15, "SOZCTXZ12AB0182364", "AR5KOSW1187FB35FF4", 818)
-    ]
+    assert rows == [(datetime(2018, 11, 21, 21, 56, 47, 796000), 15, "SOZCTXZ12AB0182364", "AR5KOSW1187FB35FF4", 818)]
 
 
 def test_user_levels_match_spec(real_warehouse) -> None:

@@ -5,7 +5,6 @@ Orphan-key and uniqueness checks are blocking: a failure stops downstream assets
 `dagster asset materialize` exits non-zero.
 """
 
-
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,15 +65,21 @@ def _unique(table: str, key: str) -> CheckSpec:
 
 CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(
-        "staging_events_records_reconciled", "staging_events", "staging_events_records_reconciled.sql",
+        "staging_events_records_reconciled",
+        "staging_events",
+        "staging_events_records_reconciled.sql",
         "For each day file: staging rows plus rejects equal the records in the file.",
     ),
     CheckSpec(
-        "staging_songs_records_reconciled", "staging_songs", "staging_songs_records_reconciled.sql",
+        "staging_songs_records_reconciled",
+        "staging_songs",
+        "staging_songs_records_reconciled.sql",
         "For each song file: staging rows plus rejects equal the records in the file.",
     ),
     CheckSpec(
-        "songplays_row_count", "songplays", "songplays_row_count.sql",
+        "songplays_row_count",
+        "songplays",
+        "songplays_row_count.sql",
         "A partition's songplays equal its NextSong events: the song match never drops or duplicates a play.",
     ),
     CheckSpec("users_row_count", "users", "users_row_count.sql", "One user per distinct staged user id."),
@@ -131,4 +136,3 @@ asset_checks: list[AssetChecksDefinition] = [_build(spec) for spec in CHECKS]
 
 #: For tests and tools: a check's spec by name.
 CHECKS_BY_NAME: Mapping[str, CheckSpec] = {spec.name: spec for spec in CHECKS}
-

@@ -138,7 +138,6 @@ def _split_undecodable(records: FileRecords, data: bytes) -> None:
         if good:
             _split_text(records, "\n".join(good), first_good)
         good, first_good = [], index + 2
-        records.add(index + 1, raw.decode("utf-8", errors="replace"),
-                    f"not valid UTF-8 (byte {bad.start} of the line)")
+        records.add(index + 1, raw.decode("utf-8", errors="replace"), f"not valid UTF-8 (byte {bad.start} of the line)")
     if good:
         _split_text(records, "\n".join(good), first_good)

@@ -88,9 +88,7 @@ class SparkifySource(ConfigurableResource):
             if not root.is_dir():
                 raise SourceError(f"SPARKIFY_SOURCE={self.uri!r} is not a directory")
             song_root = root / SONG_PREFIX
-            return sorted(
-                path.relative_to(root).as_posix() for path in song_root.rglob("*.json") if path.is_file()
-            )
+            return sorted(path.relative_to(root).as_posix() for path in song_root.rglob("*.json") if path.is_file())
         return sorted(key for key in self.list_keys(SONG_PREFIX) if is_song_key(key))
 
     def list_keys(self, under: str) -> list[str]:

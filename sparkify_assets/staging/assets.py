@@ -1,6 +1,5 @@
 """Staging: the source files as they are, one row a record (SPEC.md, "Tables"), bad records set aside."""
 
-
 from dagster import AssetExecutionContext, Backoff, Failure, Jitter, MaterializeResult, RetryPolicy, asset
 
 from sparkify_assets.metadata import load_metadata, table_metadata
@@ -21,9 +20,7 @@ LOAD_RETRY_POLICY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENT
     retry_policy=LOAD_RETRY_POLICY,
     kinds={"json", "sql"},
 )
-def staging_events(
-    context: AssetExecutionContext, warehouse: Warehouse, source: SparkifySource
-) -> MaterializeResult:
+def staging_events(context: AssetExecutionContext, warehouse: Warehouse, source: SparkifySource) -> MaterializeResult:
     """One row per event of the day's log file `log_data/YYYY/MM/YYYY-MM-DD-events.json`.
 
     Re-materializing a day replaces exactly that day's rows and rejects, in one transaction.

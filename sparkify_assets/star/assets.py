@@ -4,7 +4,6 @@ Each asset runs one `.sql` file from `star/sql/` in one transaction. Dimensions 
 fact, so the fact's orphan-key checks see the dimensions of the same run.
 """
 
-
 from pathlib import Path
 from typing import Any
 

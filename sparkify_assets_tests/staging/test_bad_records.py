@@ -11,10 +11,24 @@ from dagster import Failure
 from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
 
 GOOD = {
-    "artist": "Nirvana", "auth": "Logged In", "firstName": "Aleena", "gender": "F", "itemInSession": 0,
-    "lastName": "Kirby", "length": 214.77832, "level": "paid", "location": "Waterloo-Cedar Falls, IA",
-    "method": "PUT", "page": "NextSong", "registration": 1541022995796.0, "sessionId": 237,
-    "song": "Serve The Servants", "status": 200, "ts": 1541381242796, "userAgent": "Mozilla/5.0", "userId": "44",
+    "artist": "Nirvana",
+    "auth": "Logged In",
+    "firstName": "Aleena",
+    "gender": "F",
+    "itemInSession": 0,
+    "lastName": "Kirby",
+    "length": 214.77832,
+    "level": "paid",
+    "location": "Waterloo-Cedar Falls, IA",
+    "method": "PUT",
+    "page": "NextSong",
+    "registration": 1541022995796.0,
+    "sessionId": 237,
+    "song": "Serve The Servants",
+    "status": 200,
+    "ts": 1541381242796,
+    "userAgent": "Mozilla/5.0",
+    "userId": "44",
 }
 
 
@@ -24,9 +38,18 @@ def event(**changes: object) -> dict:
 
 def write_source(root: Path, day_lines: dict[str, str]) -> Path:
     (root / "song_data" / "A" / "B" / "C").mkdir(parents=True)
-    song = {"num_songs": 1, "artist_id": "AR1", "artist_latitude": None, "artist_longitude": None,
-            "artist_location": "", "artist_name": "Nirvana", "song_id": "SO1", "title": "Serve The Servants",
-            "duration": 215.0, "year": 0}
+    song = {
+        "num_songs": 1,
+        "artist_id": "AR1",
+        "artist_latitude": None,
+        "artist_longitude": None,
+        "artist_location": "",
+        "artist_name": "Nirvana",
+        "song_id": "SO1",
+        "title": "Serve The Servants",
+        "duration": 215.0,
+        "year": 0,
+    }
     (root / "song_data" / "A" / "B" / "C" / "TRABC1.json").write_text(json.dumps(song, indent=4))
     for day, text in day_lines.items():
         folder = root / "log_data" / day[:4] / day[5:7]
@@ -60,7 +83,9 @@ def test_malformed_lines_are_rejected_with_line_and_reason_and_valid_ones_load(t
     warehouse = duckdb_warehouse(database)
     multi_line_end = 4 + len(json.dumps(event(), indent=2).splitlines())
     assert warehouse.query("SELECT ts FROM staging_events ORDER BY ts") == [
-        (1541381242796,), (1541381300000,), (1541381500000,)
+        (1541381242796,),
+        (1541381300000,),
+        (1541381500000,),
     ]
     reasons = {line: reason for _, line, reason, _ in rejects(database)}
     assert sorted(reasons) == [3, multi_line_end, multi_line_end + 1, multi_line_end + 2, multi_line_end + 4]

@@ -33,8 +33,16 @@ def test_row_counts_follow_the_rules(month) -> None:
     warehouse, expected, _ = month
     counts = {
         table: warehouse.query(f"SELECT COUNT(*) FROM {table}")[0][0]
-        for table in ("staging_events", "staging_songs", "staging_rejects", "songplays", "users", "songs",
-                      "artists", "time")
+        for table in (
+            "staging_events",
+            "staging_songs",
+            "staging_rejects",
+            "songplays",
+            "users",
+            "songs",
+            "artists",
+            "time",
+        )
     }
     assert counts == {
         "staging_events": expected.staging_events,
@@ -51,9 +59,7 @@ def test_row_counts_follow_the_rules(month) -> None:
 
 def test_song_match_trims_ignores_case_and_takes_the_closest_duration(month) -> None:
     warehouse, expected, _ = month
-    rows = warehouse.query(
-        "SELECT epoch_ms(start_time), user_id, song_id FROM songplays WHERE song_id IS NOT NULL"
-    )
+    rows = warehouse.query("SELECT epoch_ms(start_time), user_id, song_id FROM songplays WHERE song_id IS NOT NULL")
     assert Counter(rows) == expected.matched_plays
     assert sum(expected.matched_plays.values()) > 0
 
@@ -103,7 +109,8 @@ def test_out_of_order_backfill_keeps_each_users_latest_level(generated_sample: P
     expected = expected_warehouse(generated_sample, days=[first, last])
     assert dict(duckdb_warehouse(database).query("SELECT user_id, level FROM users")) == expected.users
     changed = [
-        user for user, level in expected_warehouse(generated_sample, days=[first]).users.items()
+        user
+        for user, level in expected_warehouse(generated_sample, days=[first]).users.items()
         if expected.users.get(user) != level
     ]
     assert changed, "the sample should have a user whose level changed between the first and the last day"

@@ -77,9 +77,7 @@ class DuckDBWarehouse(Warehouse):
             message = str(exc)
             if "lock" in message.lower():
                 message = "it is open in another process (a DuckDB file has one writer at a time)"
-            raise WarehouseUnavailable(
-                f"cannot open the warehouse {path} (SPARKIFY_DUCKDB_PATH): {message}"
-            ) from None
+            raise WarehouseUnavailable(f"cannot open the warehouse {path} (SPARKIFY_DUCKDB_PATH): {message}") from None
         try:
             yield connection
         finally:

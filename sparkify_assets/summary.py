@@ -1,0 +1,51 @@
+"""`sparkify summary`: rows per table in the warehouse and how the latest run's checks went."""
+
+from __future__ import annotations
+
+import argparse
+
+from dagster import DagsterEventType, DagsterInstance, build_resources
+
+from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE
+from sparkify_assets.settings import warehouse_engine
+from sparkify_assets.warehouse.engine import SHARED_SQL
+from sparkify_assets.warehouse.sql import Identifier, read_sql
+
+TABLES = ("staging_events", "staging_songs", "staging_rejects", "songplays", "users", "songs", "artists", "time")
+
+
+def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run-id", help="the run whose checks to report (default: the latest run)")
+
+
+def run(args: argparse.Namespace) -> int:
+    with build_resources(RESOURCES_BY_WAREHOUSE[warehouse_engine()]()) as resources:
+        warehouse = resources.warehouse
+        rows = {
+            table: warehouse.query(read_sql(SHARED_SQL / "count_rows.sql"), {"table": Identifier(table)})[0][0]
+            for table in TABLES
+        }
+    width = max(map(len, TABLES))
+    print(f"\nWarehouse ({warehouse.engine_name})")
+    for table, count in rows.items():
+        print(f"  {table:<{width}}  {count:>12,}")
+    return _report_checks(args.run_id)
+
+
+def _report_checks(run_id: str | None) -> int:
+    instance = DagsterInstance.get()
+    runs = [instance.get_run_by_id(run_id)] if run_id else instance.get_runs(limit=1)
+    if not runs or runs[0] is None:
+        print("\nNo Dagster run found in DAGSTER_HOME.")
+        return 1
+    run = runs[0]
+    evaluations = [
+        record.event_log_entry.dagster_event.event_specific_data
+        for record in instance.get_records_for_run(run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    ]
+    failed = sorted(e.check_name for e in evaluations if not e.passed)
+    passed = len(evaluations) - len(failed)
+    print(f"\nRun {run.run_id[:8]} {run.status.value}: {passed} of {len(evaluations)} checks passed")
+    for name in failed:
+        print(f"  FAILED {name}")
+    return 0 if not failed and run.status.value == "SUCCESS" else 1

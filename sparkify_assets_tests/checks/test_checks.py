@@ -1,0 +1,83 @@
+"""Every check passes on good data and fails on data corrupted to break it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sparkify_assets.checks.definitions import CHECKS, CHECKS_BY_NAME, evaluate
+from sparkify_assets.partitions import DayWindow
+from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
+
+DAY = "2018-11-21"
+
+#: For each check, SQL that breaks exactly what it guards.
+CORRUPTIONS = {
+    "staging_events_records_reconciled": "DELETE FROM staging_events WHERE ts = (SELECT MIN(ts) FROM staging_events)",
+    "staging_songs_records_reconciled": "DELETE FROM staging_songs "
+    "WHERE song_id = (SELECT MIN(song_id) FROM staging_songs)",
+    "songplays_row_count": "INSERT INTO songplays SELECT songplay_id + 1, start_time, user_id, level, song_id, "
+    "artist_id, session_id, location, user_agent FROM songplays ORDER BY songplay_id DESC LIMIT 1",
+    "users_row_count": "DELETE FROM users WHERE user_id = (SELECT MIN(user_id) FROM users)",
+    "songs_row_count": "DELETE FROM songs WHERE song_id = (SELECT MIN(song_id) FROM songs)",
+    "artists_row_count": "INSERT INTO artists SELECT 'ARNEW', name, location, latitude, longitude FROM artists LIMIT 1",
+    "time_row_count": "DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM time)",
+    "songplays_user_id_orphans": "DELETE FROM users WHERE user_id = (SELECT MAX(user_id) FROM songplays)",
+    "songplays_start_time_orphans": "DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM songplays)",
+    "songplays_song_id_orphans": "DELETE FROM songs WHERE song_id = (SELECT MIN(song_id) FROM songplays)",
+    "songplays_artist_id_orphans": "DELETE FROM artists WHERE artist_id = (SELECT MIN(artist_id) FROM songplays)",
+    "songs_artist_id_orphans": "DELETE FROM artists WHERE artist_id = (SELECT MIN(artist_id) FROM songs)",
+    "users_user_id_unique": "INSERT INTO users SELECT * FROM users LIMIT 1",
+    "songs_song_id_unique": "INSERT INTO songs SELECT * FROM songs LIMIT 1",
+    "artists_artist_id_unique": "INSERT INTO artists SELECT * FROM artists LIMIT 1",
+    "time_start_time_unique": "INSERT INTO time SELECT * FROM time LIMIT 1",
+    "songplays_songplay_id_unique": "INSERT INTO songplays SELECT * FROM songplays LIMIT 1",
+}
+
+
+def test_every_check_has_a_corruption() -> None:
+    assert set(CORRUPTIONS) == set(CHECKS_BY_NAME)
+
+
+def test_orphan_and_uniqueness_checks_are_blocking() -> None:
+    for spec in CHECKS:
+        assert spec.blocking == (spec.name.endswith("_orphans") or spec.name.endswith("_unique")), spec.name
+
+
+@pytest.fixture(scope="module")
+def good_warehouse(generated_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    database = tmp_path_factory.mktemp("checks") / "good.duckdb"
+    run_graph(resources_for(generated_sample, database), partition=DAY)
+    return database
+
+
+@pytest.mark.parametrize("name", sorted(CORRUPTIONS))
+def test_check_passes_on_good_data_and_fails_on_corrupted(name: str, good_warehouse: Path, tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    database.write_bytes(good_warehouse.read_bytes())
+    warehouse = duckdb_warehouse(database)
+    spec, window = CHECKS_BY_NAME[name], DayWindow.parse(DAY)
+    assert evaluate(spec, warehouse, window)[0] == 0
+    with warehouse.connect() as connection:
+        changed = connection.execute(CORRUPTIONS[name]).fetchall()[0][0]
+    assert changed == 1, f"the corruption for {name} changed {changed} rows"
+    violations, detail = evaluate(spec, warehouse, window)
+    assert violations > 0
+    assert detail
+
+
+def test_deleted_user_fails_the_run_through_a_blocking_check(generated_sample: Path, tmp_path: Path) -> None:
+    """The acceptance scenario: a user is deleted, then songplays for a day is re-materialized."""
+    database = tmp_path / "w.duckdb"
+    resources = resources_for(generated_sample, database)
+    run_graph(resources, partition=DAY)
+    warehouse = duckdb_warehouse(database)
+    (user,) = warehouse.query("SELECT MIN(user_id) FROM songplays")[0]
+    with warehouse.connect() as connection:
+        connection.execute("DELETE FROM users WHERE user_id = ?", [user])
+    result = run_graph(resources, partition=DAY, selection="songplays", raise_on_error=False)
+    assert not result.success
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert [e.check_name for e in failed] == ["songplays_user_id_orphans"]
+    assert failed[0].metadata["detail"].value == f"e.g. {user}"
