@@ -24,6 +24,7 @@ location differs between songs, and optionally malformed lines.
 from __future__ import annotations
 
 import json
+import os
 import random
 import shutil
 from collections.abc import Callable, Iterator
@@ -270,11 +271,6 @@ def jsonpaths_text() -> str:
     return json.dumps({"jsonpaths": [f"$['{name}']" for name in EVENT_FIELDS]}, indent=4)
 
 
-def song_file_path(out_dir: Path, track_id: str) -> Path:
-    """``song_data/A/B/C/TRABC....json``: the folders are characters 3 to 5 of the track id."""
-    return out_dir / "song_data" / track_id[2] / track_id[3] / track_id[4] / f"{track_id}.json"
-
-
 def _check_arguments(**counts: int) -> None:
     for name, value in counts.items():
         if not isinstance(value, int) or value < 0:
@@ -359,7 +355,7 @@ class _Ids:
                 return value
 
     def _pick(self, alphabet: str, n: int) -> str:
-        return "".join(self._rng.choice(alphabet) for _ in range(n))
+        return "".join(self._rng.choices(alphabet, k=n))
 
     def track(self) -> str:
         # TRAAAAW128F429D538 / TRABBJE12903CDB442; the third letter (first folder) is A or B as in the subset.
@@ -483,12 +479,17 @@ def _unknown_songs(rng: random.Random, songs: list[_Song]) -> list[tuple[str, st
 
 def _write_song_files(out_dir: Path, catalog: _Catalog, rng: random.Random) -> int:
     written = 0
-    made_dirs: set[Path] = set()
-    for song in catalog.songs:
-        path = song_file_path(out_dir, song.track_id)
-        if path.parent not in made_dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made_dirs.add(path.parent)
+    made_dirs: set[str] = set()
+    root = os.fspath(out_dir / "song_data")
+    # In path order: creating files directory by directory is kinder to the file system.
+    for song in sorted(catalog.songs, key=lambda song: song.track_id):
+        track_id = song.track_id
+        # song_data/A/B/C/TRABC...json: the folders are characters 3 to 5 of the track id. Plain string
+        # paths: pathlib's per-call parsing costs more than the write of a small file.
+        folder = f"{root}/{track_id[2]}/{track_id[3]}/{track_id[4]}"
+        if folder not in made_dirs:
+            os.makedirs(folder, exist_ok=True)
+            made_dirs.add(folder)
         artist = song.artist
         record = {
             "num_songs": 1, "artist_id": artist.artist_id, "artist_latitude": artist.latitude,
@@ -497,7 +498,8 @@ def _write_song_files(out_dir: Path, catalog: _Catalog, rng: random.Random) -> i
             "duration": song.duration, "year": song.year,
         }  # fmt: skip
         text = json.dumps(record, indent=4) if rng.random() < P_PRETTY_SONG_FILE else json.dumps(record)
-        written += _write_bytes(path, text.encode("ascii"))
+        with open(f"{folder}/{track_id}.json", "wb") as out:
+            written += out.write(text.encode("ascii"))
     return written
 
 
@@ -607,6 +609,7 @@ class _EventSimulation:
         user = self._s_user[slot]
         state = self._s_state[slot]
         item = self._s_item[slot]
+        session_id = self._s_id[slot]  # read before the session may end below
         self._s_item[slot] = item + 1
         if state:
             return self._logged_out_event(slot, user, state, item, ts)
@@ -630,7 +633,7 @@ class _EventSimulation:
         elif self._rng.random() < P_SESSION_END:
             self._new_session(slot)
         return self._line(artist, self._u_head[user], item, self._u_mid[user], length, level,
-                          self._u_loc[user], page, self._u_reg[user], self._s_id[slot], song, ts,
+                          self._u_loc[user], page, self._u_reg[user], session_id, song, ts,
                           self._u_tail[user])
 
     def _logged_out_event(self, slot: int, user: int, state: int, item: int, ts: int) -> str:
