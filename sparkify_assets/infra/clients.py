@@ -6,12 +6,31 @@ AWS_ENDPOINT_URL, so the same code runs against AWS or a moto server.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, user_agent_extra="sparkify-infra")
+
+
+@functools.cache
+def _shared_loader(data_path: str | None) -> botocore.loaders.Loader:
+    return botocore.loaders.create_loader(data_path)
+
+
+def new_session(region: str) -> boto3.Session:
+    """A fresh Session (fresh credentials and endpoint settings) that reuses the parsed service models.
+
+    Parsing the EC2 model alone takes about half a second; a process that runs several commands (the
+    tests, a notebook) would pay it on every command without the shared loader.
+    """
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _shared_loader(core.get_config_variable("data_path")))
+    return boto3.Session(botocore_session=core, region_name=region)
 
 
 class AwsClients:
@@ -21,7 +40,7 @@ class AwsClients:
         self, region: str, session: boto3.Session | None = None, preset: dict[str, Any] | None = None
     ):
         self.region = region
-        self.session = session or boto3.Session(region_name=region)
+        self.session = session or new_session(region)
         self._clients: dict[str, Any] = dict(preset or {})
 
     def client(self, service: str) -> Any:

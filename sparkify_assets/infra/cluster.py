@@ -150,7 +150,7 @@ def delete_cluster(redshift: Any, plan: Plan, log: Log) -> bool:
         return False
     if existing.status != "deleting":
         snapshot: dict[str, Any] = (
-            {"FinalClusterSnapshotIdentifier": plan.final_snapshot}
+            {"SkipFinalClusterSnapshot": False, "FinalClusterSnapshotIdentifier": plan.final_snapshot}
             if plan.final_snapshot
             else {"SkipFinalClusterSnapshot": True}
         )

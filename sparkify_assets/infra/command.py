@@ -324,6 +324,8 @@ def run(args: argparse.Namespace, clients: AwsClients | None = None) -> int:
         return _fail(command, "no AWS region: pass --region or set AWS_REGION", 2, secret)
     except (ClientError, BotoCoreError) as exc:
         return _fail(command, f"AWS call failed: {' '.join(str(exc).split())}", 1, secret)
+    except KeyboardInterrupt:
+        return _fail(command, "interrupted; AWS keeps going with what was started, rerun to continue", 130, secret)
 
 
 def _fail(command: str, message: str, code: int, secret: str | None) -> int:

@@ -100,9 +100,8 @@ def find_role(iam: Any, plan: Plan) -> RoleState | None:
         if not is_owned(tags, plan.name):
             raise InfraError(not_owned_message(f"IAM role {plan.role_name}", plan.name))
         try:
-            policy = iam.get_role_policy(RoleName=plan.role_name, PolicyName=plan.role_policy_name)[
-                "PolicyDocument"
-            ]
+            inline = iam.get_role_policy(RoleName=plan.role_name, PolicyName=plan.role_policy_name)
+            policy = inline["PolicyDocument"]
         except iam.exceptions.NoSuchEntityException:
             policy = None
         if isinstance(policy, str):
@@ -157,7 +156,8 @@ def ensure_role(iam: Any, plan: Plan, log: Log) -> str:
 
 def delete_role(iam: Any, plan: Plan, log: Log) -> bool:
     """Remove the inline policy and the role; False if there was no role."""
-    if find_role(iam, plan) is None:
+    existing = find_role(iam, plan)
+    if existing is None:
         log(f"IAM role {plan.role_name}: not found")
         return False
     with (
@@ -171,9 +171,10 @@ def delete_role(iam: Any, plan: Plan, log: Log) -> bool:
         except iam.exceptions.NoSuchEntityException:
             return False
         except iam.exceptions.DeleteConflictException as exc:
+            extra = ", ".join(existing.attached_policies) or "policies or instance profiles"
             raise InfraError(
-                f"could not delete IAM role {plan.role_name}: it still has policies or instance profiles "
-                f"that `sparkify infra up` did not add ({error_code(exc)}); detach them and rerun `down`"
+                f"could not delete IAM role {plan.role_name} ({error_code(exc)}): it still has {extra}, "
+                "which `sparkify infra up` never adds; detach them and rerun `down`"
             ) from exc
     log(f"deleted IAM role {plan.role_name}")
     return True
