@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import warnings
+from dagster import Definitions, in_process_executor
 
-from dagster import BetaWarning, Definitions, PreviewWarning, in_process_executor
-
-# We rely on two Dagster features on purpose: single-run backfill policies (beta) and partitioned asset
-# checks (preview). Say so once here instead of on every command.
-warnings.filterwarnings("ignore", category=BetaWarning, module="dagster")
-warnings.filterwarnings("ignore", category=PreviewWarning, module="dagster")
-
-from sparkify_assets.checks.definitions import asset_checks  # noqa: E402
-from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE  # noqa: E402
-from sparkify_assets.schedules import daily_events_job, daily_events_schedule, song_catalog_job  # noqa: E402
-from sparkify_assets.settings import warehouse_engine  # noqa: E402
-from sparkify_assets.staging.assets import staging_events, staging_songs  # noqa: E402
-from sparkify_assets.star.assets import artists, songplays, songs, time, users  # noqa: E402
+from sparkify_assets.checks.definitions import asset_checks
+from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE
+from sparkify_assets.schedules import daily_events_job, daily_events_schedule, song_catalog_job
+from sparkify_assets.settings import warehouse_engine
+from sparkify_assets.staging.assets import staging_events, staging_songs
+from sparkify_assets.star.assets import artists, songplays, songs, time, users
 
 ALL_ASSETS = [staging_events, staging_songs, artists, songs, users, time, songplays]
 
