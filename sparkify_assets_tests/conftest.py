@@ -100,11 +100,13 @@ def warehouse_path(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def moto_s3_endpoint() -> Iterator[str]:
-    """moto's S3 server, over HTTP on a free localhost port."""
+    """moto's server (S3, and IAM/EC2/Redshift for the infra tests), over HTTP on a free localhost port."""
+    import logging
     import socket
 
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]

@@ -9,17 +9,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import logging
 import os
 import shlex
-import socket
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto.server import ThreadedMotoServer
 
 from sparkify_assets.infra.clients import AwsClients
 from sparkify_assets.infra.command import configure_parser, run
@@ -31,16 +27,9 @@ _names = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    """One moto server for the module; tests share its account and keep apart by using their own --name."""
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+def moto_url(moto_s3_endpoint: str) -> str:
+    """The session's moto server (it serves IAM, EC2 and Redshift as well as S3); tests keep apart by --name."""
+    return moto_s3_endpoint
 
 
 class MotoAccount:
