@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "sample": ("sparkify_assets.sample.command", "Write a deterministic Udacity-format sample data set."),
     "days": ("sparkify_assets.sources.command", "Print the partition range the configured source holds."),
     "summary": ("sparkify_assets.summary", "Rows per warehouse table and the latest run's checks."),
+    "sql": ("sparkify_assets.warehouse.command", "Print every statement a run would send to the warehouse, in order."),
     "infra": ("sparkify_assets.infra.command", "Create, inspect or remove the Redshift cluster and its IAM role."),
 }
 

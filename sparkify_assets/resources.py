@@ -15,6 +15,7 @@ from dagster_aws.s3 import S3Resource
 from sparkify_assets.settings import DEFAULT_DUCKDB_PATH, DEFAULT_SOURCE, flag, is_set
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
+from sparkify_assets.warehouse.redshift.engine import FLAG_SETTINGS, INTEGER_SETTINGS, SETTINGS, RedshiftWarehouse
 
 
 def _env_or(name: str, default: Any) -> Any:
@@ -51,4 +52,18 @@ def duckdb_resources() -> dict[str, Any]:
     }
 
 
-RESOURCES_BY_WAREHOUSE: dict[str, Callable[[], dict[str, Any]]] = {"duckdb": duckdb_resources}
+def redshift_resources() -> dict[str, Any]:
+    """Every REDSHIFT_* variable that is set (docs/redshift.md); the engine checks them when a run starts."""
+    settings: dict[str, Any] = {
+        name: EnvVar.int(variable) if name in INTEGER_SETTINGS else EnvVar(variable)
+        for name, variable in SETTINGS.items()
+        if is_set(variable)
+    }
+    settings.update({name: flag(variable) for name, variable in FLAG_SETTINGS.items() if is_set(variable)})
+    return {"source": source_resource(), "warehouse": RedshiftWarehouse(**settings)}
+
+
+RESOURCES_BY_WAREHOUSE: dict[str, Callable[[], dict[str, Any]]] = {
+    "duckdb": duckdb_resources,
+    "redshift": redshift_resources,
+}

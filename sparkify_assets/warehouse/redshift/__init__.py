@@ -1,0 +1,1 @@
+"""The production warehouse engine: Amazon Redshift, loaded by COPY from S3 (docs/redshift.md)."""

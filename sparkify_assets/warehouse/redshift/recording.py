@@ -1,0 +1,89 @@
+"""A recording stand-in for a redshift-connector connection, and the Redshift engine that uses it.
+
+`RecordingRedshiftWarehouse` is `RedshiftWarehouse` with one method replaced: `open_connection` returns
+a `RecordingConnection` instead of logging in. Everything else (settings, SQL, transactions, the order of
+statements) is the production code, which is what makes `sparkify sql --engine redshift` and the engine
+tests say what a real run sends. The stand-in checks what redshift-connector and the server would refuse
+(several statements in one execute, fetching from a statement that returns no rows) and answers queries
+from a `StatementLog`.
+"""
+
+import re
+from typing import Any
+
+import redshift_connector
+from dagster import ResourceDependency
+
+from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
+from sparkify_assets.warehouse.redshift.engine import RedshiftWarehouse
+
+_STRING = re.compile(r"'(?:[^']|'')*'")
+
+
+class RecordingCursor:
+    """The subset of `redshift_connector.Cursor` the engine uses."""
+
+    def __init__(self, log: StatementLog) -> None:
+        self._log = log
+        self._rows: Rows | None = None
+        self.rowcount = -1
+
+    def execute(self, operation: str, args: Any = None) -> "RecordingCursor":
+        if args is not None:
+            raise redshift_connector.InterfaceError("the engine binds no driver parameters; the text is the statement")
+        if ";" in _STRING.sub("''", operation).strip().rstrip(";"):
+            # What the server answers to a string of several statements.
+            raise redshift_connector.ProgrammingError("cannot insert multiple commands into a prepared statement")
+        self._log.record(operation)
+        self._rows = self._log.rows_for(operation) if is_query(operation) else None
+        return self
+
+    def fetchall(self) -> Rows:
+        if self._rows is None:
+            raise redshift_connector.ProgrammingError("no result set")
+        rows, self._rows = self._rows, []
+        return rows
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        rows = self.fetchall()
+        if rows[1:]:
+            self._rows = rows[1:]
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        self._rows = None
+
+
+class RecordingConnection:
+    """The subset of `redshift_connector.Connection` the engine uses; every statement goes to the log."""
+
+    def __init__(self, log: StatementLog) -> None:
+        self._log = log
+        self.autocommit = False
+        self.closed = False
+
+    def cursor(self) -> RecordingCursor:
+        if self.closed:
+            raise redshift_connector.InterfaceError("connection is closed")
+        return RecordingCursor(self._log)
+
+    def commit(self) -> None:
+        self._log.record("COMMIT")
+
+    def rollback(self) -> None:
+        self._log.record("ROLLBACK")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class RecordingRedshiftWarehouse(RedshiftWarehouse):
+    """The Redshift engine against a recording connection: it never logs in, so needs no login settings."""
+
+    recorder: ResourceDependency[StatementLog]
+
+    def validate(self) -> None:
+        self.validate_sql_settings()
+
+    def open_connection(self) -> Any:
+        return RecordingConnection(self.recorder)

@@ -1,0 +1,22 @@
+-- Decide for each copied event whether it loads (SPEC.md, "Bad records", with the reasons DuckDB gives):
+-- ts is required (a ts that is not an integer never got here: COPY rejected it into load_errors), and a
+-- non-empty userId must be an integer. CASE tests in order, so the CAST only sees digits.
+UPDATE staging_events_copy
+SET reason = CASE
+    WHEN ts IS NULL THEN 'missing required field ts'
+    WHEN TRIM(user_id) = '' THEN NULL
+    WHEN NOT TRIM(user_id) ~ '^-?[0-9]{1,10}$'
+        THEN 'userId must be an integer or empty, got ' || user_id
+    WHEN CAST(TRIM(user_id) AS BIGINT) NOT BETWEEN -2147483648 AND 2147483647
+        THEN 'userId must be an integer or empty, got ' || user_id
+END;
+
+INSERT INTO staging_events (
+    artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method,
+    page, registration, session_id, song, status, ts, user_agent, user_id, source_key, partition_day
+)
+SELECT
+    artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method,
+    page, registration, session_id, song, status, ts, user_agent, TRIM(user_id), :source_key, :partition_day
+FROM staging_events_copy
+WHERE reason IS NULL;

@@ -1,0 +1,235 @@
+"""The Redshift engine runs the whole asset graph for a partition against a recording stand-in for
+redshift-connector: what it sends is valid Redshift SQL, in the transactions SPEC.md asks for, with COPY
+loading exactly the day's object."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+import boto3
+import pytest
+from dagster import ExecuteInProcessResult
+
+from sparkify_assets.partitions import DayWindow
+from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
+from sparkify_assets.sources.resource import SparkifySource
+from sparkify_assets.warehouse.engine import FileLoad
+from sparkify_assets.warehouse.recording import StatementLog, is_query
+from sparkify_assets.warehouse.redshift.engine import CopyMismatch
+from sparkify_assets.warehouse.redshift.recording import RecordingConnection
+from sparkify_assets_tests.conftest import local_source, run_graph
+from sparkify_assets_tests.warehouse.conftest import (
+    BUCKET,
+    PREFIX,
+    ROLE_ARN,
+    SOURCE_URI,
+    one_line,
+    parse_redshift,
+    recording_warehouse,
+    transactions,
+)
+
+DAY = "2018-11-05"
+WINDOW = DayWindow.parse(DAY)
+STAR_AND_STAGING = ("staging_events", "staging_songs", "songplays", "users", "songs", "artists", "time")
+
+
+def run_recorded(source: SparkifySource, log: StatementLog, **settings: Any) -> ExecuteInProcessResult:
+    return run_graph({"warehouse": recording_warehouse(log, **settings), "source": source}, partition=DAY)
+
+
+def copies(log: StatementLog) -> list[str]:
+    return [one_line(sql) for sql in log.sql if sql.startswith("COPY")]
+
+
+@pytest.fixture
+def recorded(s3_source: SparkifySource) -> StatementLog:
+    log = StatementLog()
+    assert run_recorded(s3_source, log).success
+    return log
+
+
+def test_every_statement_of_a_partition_run_is_one_valid_redshift_statement(recorded: StatementLog) -> None:
+    steps = {statement.step for statement in recorded.statements}
+    assert {"staging_events", "staging_songs", "songplays", "checks of songplays"} <= steps
+    for statement in recorded.sql:
+        parse_redshift(statement)
+
+
+def test_ddl_creates_every_table_with_distribution_and_sort_keys(recorded: StatementLog) -> None:
+    created = {}
+    for statement in recorded.sql:
+        match = re.match(r"CREATE TABLE IF NOT EXISTS (\w+)", statement)
+        if match:
+            created[match.group(1)] = one_line(statement)
+    warehouse_tables = {*STAR_AND_STAGING, "staging_rejects", "staging_files"}
+    assert warehouse_tables <= set(created)
+    for table in warehouse_tables:
+        assert "DISTSTYLE" in created[table] and "SORTKEY" in created[table], table
+    assert "DISTKEY (start_time) COMPOUND SORTKEY (start_time)" in created["songplays"]
+    for dimension in ("users", "songs", "artists"):
+        assert "DISTSTYLE ALL" in created[dimension]
+    # SPEC.md: duration, length and coordinates keep their precision.
+    for table, column in [("songs", "duration"), ("staging_events", "length"), ("artists", "latitude")]:
+        assert f"{column} DOUBLE PRECISION" in created[table]
+
+
+def test_each_partition_load_and_transform_is_one_transaction_that_deletes_the_day_then_inserts(
+    recorded: StatementLog,
+) -> None:
+    """SPEC.md, "Partitions": re-materializing a day replaces exactly that day's rows, all or nothing."""
+    assert not any("TRUNCATE" in sql.upper() for sql in recorded.sql)
+    found = transactions(recorded.sql)
+    for table in ("staging_events", "songplays", "time", "users"):
+        (transaction,) = [t for t in found if any(s.startswith(f"DELETE FROM {table}") for s in t)]
+        delete = next(i for i, s in enumerate(transaction) if s.startswith(f"DELETE FROM {table}"))
+        insert = next(i for i, s in enumerate(transaction) if s.startswith(f"INSERT INTO {table}"))
+        assert delete < insert, table
+        if table != "users":  # users are upserted by id, see test_users_upsert_...
+            assert (
+                "'2018-11-05'" in transaction[delete]
+                and "'2018-11-06'" in transaction[delete]
+                or ("BETWEEN DATE '2018-11-05' AND DATE '2018-11-05'" in transaction[delete])
+            )
+    # Everything that writes runs inside a transaction; outside one only queries and the session's search_path.
+    in_transaction = False
+    for sql in recorded.sql:
+        if sql in {"BEGIN", "COMMIT"}:
+            in_transaction = sql == "BEGIN"
+        elif not in_transaction:
+            assert is_query(sql) or sql.startswith("SET search_path"), sql[:80]
+
+
+def test_users_upsert_recomputes_each_users_latest_event_from_all_staged_days(recorded: StatementLog) -> None:
+    """SPEC.md: a re-run or an out-of-order backfill never puts an older value back."""
+    (transaction,) = [t for t in transactions(recorded.sql) if any(s.startswith("INSERT INTO users") for s in t)]
+    delete, insert = transaction
+    assert "partition_day BETWEEN DATE '2018-11-05' AND DATE '2018-11-05'" in one_line(delete)
+    insert = one_line(insert)
+    assert "FROM stg_events AS e INNER JOIN users_in_window" in insert  # all days, not just the window
+    assert "ORDER BY e.ts DESC" in insert and "WHERE recency = 1" in insert
+
+
+def test_events_copy_loads_exactly_the_days_object_with_jsonpaths_role_region_and_maxerror(
+    recorded: StatementLog,
+) -> None:
+    events, songs = copies(recorded)
+    assert f"FROM '{SOURCE_URI}/log_data/2018/11/2018-11-05-events.json'" in events
+    assert f"FORMAT AS JSON '{SOURCE_URI}/log_json_path.json'" in events
+    assert f"FROM '{SOURCE_URI}/song_data/'" in songs and "FORMAT AS JSON 'auto ignorecase'" in songs
+    for copy in (events, songs):
+        assert f"IAM_ROLE '{ROLE_ARN}'" in copy
+        assert "REGION 'us-west-2'" in copy
+        assert "MAXERROR 1000" in copy
+        assert "CREDENTIALS" not in copy and "ACCESS_KEY" not in copy
+
+
+def test_after_each_copy_the_row_count_and_load_errors_are_read(recorded: StatementLog) -> None:
+    sql = recorded.sql
+    for index in [i for i, s in enumerate(sql) if s.startswith("COPY")]:
+        assert sql[index + 1] == "SELECT pg_last_copy_count()"
+        assert "FROM stl_load_errors WHERE query = pg_last_copy_id()" in one_line(sql[index + 2])
+    assert not any("sys_load_error_detail" in s for s in sql)
+
+
+def test_serverless_reads_its_load_errors_from_sys_load_error_detail(s3_source: SparkifySource) -> None:
+    log = StatementLog()
+    assert run_recorded(s3_source, log, workgroup="sparkify", aws_region="us-west-2").success
+    errors = [one_line(s) for s in log.sql if "load_errors AS" in s]
+    assert len(errors) == 2
+    assert all("FROM sys_load_error_detail WHERE query_id = pg_last_copy_id()" in s for s in errors)
+    assert not any("stl_load_errors" in s for s in log.sql)
+
+
+def test_copy_counts_and_load_errors_reach_the_materialization_metadata(s3_source: SparkifySource) -> None:
+    """SPEC.md, "Bad records": rejects are counted in the run's metadata, and records = loaded + rejected."""
+
+    def answer(sql: str) -> list[tuple[Any, ...]] | None:
+        last_copy = next(s for s in reversed(log.sql) if s.startswith("COPY"))
+        day = "log_data" in last_copy
+        if sql == "SELECT pg_last_copy_count()":
+            return [(410,)] if day else [(71,)]
+        if "COUNT(reason)" in sql:  # rows landed, rejected by the record rules, skipped by COPY
+            return [(410, 2, 3)] if day else [(71, 0, 1)]
+        return None
+
+    log = StatementLog(answer)
+    result = run_recorded(s3_source, log)
+    events = result.asset_materializations_for_node("staging_events")[0].metadata
+    assert (events["records_read"].value, events["rows_loaded"].value, events["rows_rejected"].value) == (413, 408, 5)
+    songs = result.asset_materializations_for_node("staging_songs")[0].metadata
+    assert (songs["records_read"].value, songs["rows_loaded"].value, songs["rows_rejected"].value) == (72, 71, 1)
+
+
+def test_rejects_and_the_file_count_are_written_in_the_load_transaction(s3_source: SparkifySource) -> None:
+    log = StatementLog()
+    warehouse = recording_warehouse(log)
+    loads = warehouse.load_staging_events(s3_source, WINDOW, lambda message: None)
+    assert loads == [FileLoad("log_data/2018/11/2018-11-05-events.json", date(2018, 11, 5), 0, 0, 0)]
+    (transaction,) = transactions(log.sql)
+    text = [one_line(s) for s in transaction]
+    rejects = [s for s in text if s.startswith("INSERT INTO staging_rejects")]
+    assert len(rejects) == 2  # the lines COPY skipped, the records the SQL rules rejected
+    assert any("FROM load_errors" in s for s in rejects)
+    assert any('FROM "staging_events_copy" WHERE reason IS NOT NULL' in s for s in rejects)
+    (files,) = [s for s in text if s.startswith("INSERT INTO staging_files")]
+    assert '(SELECT COUNT(*) FROM "staging_events_copy") + (SELECT COUNT(*) FROM load_errors)' in files
+    assert text.index(files) > text.index(next(s for s in text if s.startswith("INSERT INTO staging_events")))
+    assert text[-2:] == ['DROP TABLE "staging_events_copy"', "DROP TABLE load_errors"]
+
+
+def test_a_copy_whose_count_does_not_add_up_rolls_the_partition_back(s3_source: SparkifySource) -> None:
+    log = StatementLog(lambda sql: [(5,)] if sql == "SELECT pg_last_copy_count()" else None)
+    with pytest.raises(CopyMismatch, match="reported 5 rows"):
+        recording_warehouse(log).load_staging_events(s3_source, WINDOW, lambda message: None)
+    assert log.sql[-1] == "ROLLBACK" and "COMMIT" not in log.sql
+
+
+def test_an_object_sharing_the_days_key_stops_the_load_before_anything_runs(
+    s3_source: SparkifySource, aws_test_env: str
+) -> None:
+    client = boto3.client("s3", region_name="us-west-2", endpoint_url=aws_test_env)
+    stray = f"{PREFIX}/log_data/2018/11/2018-11-04-events.json.bak"
+    client.put_object(Bucket=BUCKET, Key=stray, Body=b"{}")
+    try:
+        log = StatementLog()
+        with pytest.raises(SourceError, match=r"2018-11-04-events\.json\.bak"):
+            recording_warehouse(log).load_staging_events(s3_source, DayWindow.parse("2018-11-04"), print)
+        assert log.sql == []
+    finally:
+        client.delete_object(Bucket=BUCKET, Key=stray)
+
+
+def test_a_missing_day_file_is_an_error_naming_its_key(s3_source: SparkifySource) -> None:
+    """SPEC.md: a missing partition file is an error that names the key."""
+    log = StatementLog()
+    with pytest.raises(SourceObjectMissing, match=r"udacity/log_data/2018/11/2018-11-20-events\.json"):
+        recording_warehouse(log).load_staging_events(s3_source, DayWindow.parse("2018-11-20"), print)
+    assert log.sql == []
+
+
+def test_a_local_source_is_refused_naming_the_setting(tmp_path: Any) -> None:
+    with pytest.raises(SourceError, match="SPARKIFY_SOURCE"):
+        recording_warehouse(StatementLog()).load_staging_songs(local_source(tmp_path), print)
+
+
+def test_a_configured_schema_is_created_and_is_the_search_path(s3_source: SparkifySource) -> None:
+    log = StatementLog()
+    warehouse = recording_warehouse(log, schema_name="sparkify")
+    warehouse.create_tables()
+    assert log.sql[:3] == ['SET search_path TO "sparkify"', "BEGIN", 'CREATE SCHEMA IF NOT EXISTS "sparkify"']
+    assert warehouse.qualified_name("songplays") == "sparkify.songplays"
+
+
+def test_the_stand_in_refuses_what_redshift_connector_refuses() -> None:
+    import redshift_connector
+
+    cursor = RecordingConnection(StatementLog()).cursor()
+    with pytest.raises(redshift_connector.ProgrammingError, match="multiple commands"):
+        cursor.execute("DELETE FROM songs; DELETE FROM artists")
+    cursor.execute("SELECT ';' AS semicolon_in_a_string")
+    cursor.execute("DELETE FROM songs")
+    with pytest.raises(redshift_connector.ProgrammingError, match="no result set"):
+        cursor.fetchall()

@@ -1,0 +1,109 @@
+"""Where Redshift's SQL cannot be DuckDB's, the two versions sit side by side; the same tests run on both.
+
+Two rules are written per engine: the cleaning views (`create_views.sql`: start_time from ts) and the record
+rules applied after COPY (`stage_events.sql`). sqlglot translates the Redshift version to DuckDB, which then
+runs both on the same data: the real sample for the views, hand-made records for the rules.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import sqlglot
+
+from sparkify_assets.partitions import DayWindow
+from sparkify_assets.warehouse.redshift.engine import SQL as REDSHIFT_SQL
+from sparkify_assets.warehouse.sql import read_sql, statements
+from sparkify_assets_tests.conftest import duckdb_warehouse, local_source
+
+DAY = "2018-11-05"
+
+
+def redshift_on_duckdb(file: str, params: dict[str, Any] | None = None) -> list[str]:
+    return [
+        sqlglot.transpile(statement, read="redshift", write="duckdb")[0]
+        for statement in statements(read_sql(REDSHIFT_SQL / file), params or {})
+    ]
+
+
+def test_the_cleaning_views_agree_row_for_row_on_the_real_sample(real_sample: Path, tmp_path: Path) -> None:
+    """SPEC.md: start_time is ts with milliseconds kept (UTC); blanks become NULL; year 0 becomes NULL."""
+    warehouse = duckdb_warehouse(tmp_path / "w.duckdb")
+    warehouse.create_tables()
+    source = local_source(real_sample)
+    warehouse.load_staging_events(source, DayWindow.parse(DAY), lambda message: None)
+    warehouse.load_staging_songs(source, lambda message: None)
+    with warehouse.connect() as connection:
+        for statement in redshift_on_duckdb("create_views.sql"):
+            connection.execute(statement.replace("VIEW stg_", "VIEW redshift_stg_"))
+        for view in ("stg_events", "stg_songs"):
+            rows = connection.execute(f"SELECT COUNT(*) FROM {view}").fetchone()[0]
+            assert rows > 0
+            for left, right in [(view, f"redshift_{view}"), (f"redshift_{view}", view)]:
+                differ = connection.execute(f"SELECT COUNT(*) FROM (FROM {left} EXCEPT ALL FROM {right})").fetchone()
+                assert differ == (0,), f"{left} has rows {right} lacks"
+        (with_millis,) = connection.execute(
+            "SELECT COUNT(*) FROM redshift_stg_events WHERE EXTRACT(millisecond FROM start_time) % 1000 <> 0"
+        ).fetchone()
+        assert with_millis > 0
+
+
+# userId and ts as they appear in the JSON, and as COPY puts them in staging_events_copy (JSON values into a
+# VARCHAR column as their text; a missing field as NULL).
+RECORDS: list[tuple[dict[str, Any], str | None, int | None]] = [
+    ({"userId": "39"}, "39", 1541381242796),
+    ({"userId": " 39 "}, " 39 ", 1541381242796),
+    ({"userId": ""}, "", 1541381242796),
+    ({"userId": 39}, "39", 1541381242796),
+    ({"userId": "-2147483648"}, "-2147483648", 1541381242796),
+    ({"userId": "abc"}, "abc", 1541381242796),
+    ({"userId": "1.5"}, "1.5", 1541381242796),
+    ({"userId": 1.5}, "1.5", 1541381242796),
+    ({"userId": "2147483648"}, "2147483648", 1541381242796),
+    ({"userId": "99999999999"}, "99999999999", 1541381242796),
+    ({"ts": None}, "7", None),
+    ({"ts": "missing"}, "7", None),
+]
+
+
+def _reason_kind(reason: str | None) -> str | None:
+    return None if reason is None else reason.split(", got")[0]
+
+
+def _duckdb_reasons(tmp_path: Path) -> list[str | None]:
+    root = tmp_path / "source"
+    (root / "log_data" / "2018" / "11").mkdir(parents=True)
+    lines = []
+    for change, _, _ in RECORDS:
+        record = {"ts": 1541381242796, "userId": "7", "page": "NextSong", **change}
+        if record["ts"] == "missing":
+            del record["ts"]
+        lines.append(json.dumps(record))
+    (root / "log_data" / "2018" / "11" / f"{DAY}-events.json").write_text("\n".join(lines))
+    warehouse = duckdb_warehouse(tmp_path / "w.duckdb")
+    warehouse.create_tables()
+    warehouse.load_staging_events(local_source(root), DayWindow.parse(DAY), lambda message: None)
+    rejected = dict(warehouse.query("SELECT line_number, reason FROM staging_rejects"))
+    return [_reason_kind(rejected.get(line)) for line in range(1, len(RECORDS) + 1)]
+
+
+def _redshift_reasons() -> list[str | None]:
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE staging_events_copy (line BIGINT, ts BIGINT, user_id VARCHAR, reason VARCHAR)")
+    for line, (_, user_id, ts) in enumerate(RECORDS, start=1):
+        connection.execute("INSERT INTO staging_events_copy VALUES (?, ?, ?, NULL)", [line, ts, user_id])
+    (update, _insert) = redshift_on_duckdb("stage_events.sql", {"source_key": "k", "partition_day": None})
+    connection.execute(update)
+    reasons = connection.execute("SELECT reason FROM staging_events_copy ORDER BY line").fetchall()
+    return [_reason_kind(reason) for (reason,) in reasons]
+
+
+def test_the_record_rules_reject_the_same_records_for_the_same_reasons(tmp_path: Path) -> None:
+    """SPEC.md, "Bad records": ts is required; a non-empty userId must be an integer."""
+    duckdb_reasons = _duckdb_reasons(tmp_path)
+    assert duckdb_reasons == _redshift_reasons()
+    assert duckdb_reasons.count(None) == 5  # "39", " 39 ", "", 39, "-2147483648"
+    assert "missing required field ts" in duckdb_reasons
