@@ -9,7 +9,7 @@ SAMPLE_DIR := $(DATA)/sample
 SAMPLE_ARGS ?= --days 30 --songs 400 --events-per-day 400
 export DAGSTER_HOME ?= $(DATA)/dagster_home
 
-.PHONY: install sample run dev test lint clean
+.PHONY: install sample run dev test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -20,7 +20,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(DAGSTER_HOME):
-	mkdir -p $@ && touch $@/dagster.yaml
+	mkdir -p $@ && cp dagster.yaml $@/dagster.yaml
 
 # Generate the project's own sample (deterministic) unless SPARKIFY_SOURCE points elsewhere.
 sample: install
@@ -43,6 +43,12 @@ test: install
 
 lint: install
 	$(BIN)/ruff check sparkify_assets sparkify_assets_tests bench
+
+# The benchmark (bench/RESULTS.md): the asset graph against a plain-DuckDB build of the same generated month,
+# 1M events and 20k song files by default (cached in bench/out/). More: make bench BENCH_ARGS="--events 10000000".
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(DATA) .pytest_cache .ruff_cache

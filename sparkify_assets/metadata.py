@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagster import MetadataValue, TableColumn, TableSchema
@@ -32,6 +32,20 @@ def table_metadata(
     if window is not None:
         metadata["partition_window"] = str(window)
     return metadata
+
+
+def build_line(table: str, metadata: Mapping[str, Any], seconds: float, window: DayWindow | None = None) -> str:
+    """The progress line a star or analytics step logs: the rows it built and how long it took.
+
+    With ``partition_window`` in the metadata the rows are those of the window's days; otherwise the
+    table's (``users`` is upserted for a window, but counted whole).
+    """
+    rows = int(metadata["dagster/row_count"])
+    if "partition_window" in metadata:
+        rate = rows / max(seconds, 1e-9)
+        return f"{table} {metadata['partition_window']}: {rows:,} rows in {seconds:.2f} s ({rate:,.0f} rows/s)"
+    ran_for = f" {window}" if window is not None else ""
+    return f"{table}{ran_for}: {rows:,} rows in the table after {seconds:.2f} s"
 
 
 def load_metadata(loads: Sequence[FileLoad]) -> dict[str, Any]:

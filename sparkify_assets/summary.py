@@ -6,12 +6,15 @@ import argparse
 
 from dagster import DagsterEventType, DagsterInstance, build_resources
 
+from sparkify_assets.analytics.assets import DASHBOARD_TABLES
 from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE
 from sparkify_assets.settings import warehouse_engine
 from sparkify_assets.warehouse.engine import SHARED_SQL
 from sparkify_assets.warehouse.sql import Identifier, read_sql
 
 TABLES = ("staging_events", "staging_songs", "staging_rejects", "songplays", "users", "songs", "artists", "time")
+#: The dashboard tables; a warehouse built before they existed shows them as not built.
+ANALYTICS_TABLES = tuple(table.name for table in DASHBOARD_TABLES)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -25,10 +28,19 @@ def run(args: argparse.Namespace) -> int:
             table: warehouse.query(read_sql(SHARED_SQL / "count_rows.sql"), {"table": Identifier(table)})[0][0]
             for table in TABLES
         }
-    width = max(map(len, TABLES))
+        analytics = {
+            table: warehouse.query(read_sql(SHARED_SQL / "count_rows.sql"), {"table": Identifier(table)})[0][0]
+            if warehouse.columns(table)
+            else None
+            for table in ANALYTICS_TABLES
+        }
+    width = max(map(len, TABLES + ANALYTICS_TABLES))
     print(f"\nWarehouse ({warehouse.engine_name})")
     for table, count in rows.items():
         print(f"  {table:<{width}}  {count:>12,}")
+    print("Analytics (dashboard tables)")
+    for table, count in analytics.items():
+        print(f"  {table:<{width}}  {'not built' if count is None else f'{count:,}':>12}")
     return _report_checks(args.run_id)
 
 
@@ -45,7 +57,9 @@ def _report_checks(run_id: str | None) -> int:
     ]
     failed = sorted(e.check_name for e in evaluations if not e.passed)
     passed = len(evaluations) - len(failed)
-    print(f"\nRun {run.run_id[:8]} {run.status.value}: {passed} of {len(evaluations)} checks passed")
+    stats = instance.get_run_stats(run.run_id)
+    took = f" in {stats.end_time - stats.start_time:,.1f} s" if stats.start_time and stats.end_time else ""
+    print(f"\nRun {run.run_id[:8]} {run.status.value}{took}: {passed} of {len(evaluations)} checks passed")
     for name in failed:
         print(f"  FAILED {name}")
     return 0 if not failed and run.status.value == "SUCCESS" else 1

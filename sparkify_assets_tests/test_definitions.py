@@ -27,6 +27,10 @@ def test_assets_are_grouped_by_layer() -> None:
         "users": "star",
         "time": "star",
         "songplays": "star",
+        "daily_user_activity": "analytics",
+        "daily_catalogue_coverage": "analytics",
+        "daily_artist_plays": "analytics",
+        "daily_engagement": "analytics",
     }
 
 
@@ -51,3 +55,27 @@ def test_daily_schedule_requests_the_previous_day_at_two() -> None:
     context = build_schedule_context(scheduled_execution_time=datetime(2018, 11, 6, 2, 0, tzinfo=UTC))
     (request,) = schedule.evaluate_tick(context).run_requests
     assert request.partition_key == "2018-11-05"
+
+
+def test_daily_assets_declare_when_they_are_overdue() -> None:
+    """Every daily-partitioned asset has the daily freshness policy; the song catalogue has none."""
+    from sparkify_assets.definitions import DAILY_FRESHNESS
+
+    graph = defs.resolve_asset_graph()
+    policies = {key.to_user_string(): graph.get(key).freshness_policy for key in graph.get_all_asset_keys()}
+    daily = {name for name in policies if graph.get(AssetKey(name)).partitions_def is not None}
+    assert daily == {
+        "staging_events",
+        "users",
+        "time",
+        "songplays",
+        "daily_user_activity",
+        "daily_catalogue_coverage",
+        "daily_artist_plays",
+        "daily_engagement",
+    }
+    assert {name for name, policy in policies.items() if policy == DAILY_FRESHNESS} == daily
+    assert {name: policies[name] for name in ("staging_songs", "songs", "artists")} == dict.fromkeys(
+        ("staging_songs", "songs", "artists")
+    )
+    assert DAILY_FRESHNESS.fail_window.to_timedelta() > DAILY_FRESHNESS.warn_window.to_timedelta()

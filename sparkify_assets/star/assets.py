@@ -5,11 +5,12 @@ fact, so the fact's orphan-key checks see the dimensions of the same run.
 """
 
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from sparkify_assets.metadata import table_metadata
+from sparkify_assets.metadata import build_line, table_metadata
 from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
 from sparkify_assets.warehouse.engine import Warehouse
 from sparkify_assets.warehouse.sql import read_sql
@@ -28,9 +29,23 @@ WHERE partition_day BETWEEN :start_day AND :end_day AND user_id IS NOT NULL
 """
 
 
-def build(warehouse: Warehouse, model: str, window: DayWindow | None = None) -> None:
-    """Run `star/sql/<model>.sql` for the window (or for all data) in one transaction."""
+def build(
+    context: AssetExecutionContext,
+    warehouse: Warehouse,
+    model: str,
+    window: DayWindow | None = None,
+    window_column: str | None = None,
+) -> dict[str, Any]:
+    """Run `star/sql/<model>.sql` for the window (or for all data) in one transaction.
+
+    Returns the table's metadata (rows of the window when there is a ``window_column``) and logs a
+    progress line with those rows and the seconds it took.
+    """
+    started = perf_counter()
     warehouse.run_script(read_sql(SQL / f"{model}.sql"), window.sql_params if window else {})
+    metadata = table_metadata(warehouse, model, window if window_column else None, window_column)
+    context.log.info(build_line(model, metadata, perf_counter() - started, window))
+    return metadata
 
 
 def _window(context: AssetExecutionContext) -> DayWindow:
@@ -38,17 +53,15 @@ def _window(context: AssetExecutionContext) -> DayWindow:
 
 
 @asset(group_name="star", deps=["staging_songs"], backfill_policy=single_run_backfill, kinds={"sql"})
-def artists(warehouse: Warehouse) -> MaterializeResult:
+def artists(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per artist_id; one deterministic record where an artist's songs disagree (see artists.sql)."""
-    build(warehouse, "artists")
-    return MaterializeResult(metadata=table_metadata(warehouse, "artists"))
+    return MaterializeResult(metadata=build(context, warehouse, "artists"))
 
 
 @asset(group_name="star", deps=["staging_songs", artists], backfill_policy=single_run_backfill, kinds={"sql"})
-def songs(warehouse: Warehouse) -> MaterializeResult:
+def songs(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per song_id; year 0 (unknown) becomes NULL."""
-    build(warehouse, "songs")
-    return MaterializeResult(metadata=table_metadata(warehouse, "songs"))
+    return MaterializeResult(metadata=build(context, warehouse, "songs"))
 
 
 @asset(
@@ -61,9 +74,9 @@ def songs(warehouse: Warehouse) -> MaterializeResult:
 def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per user; every column from the user's latest event by ts. A day upserts the users it saw."""
     window = _window(context)
-    build(warehouse, "users", window)
+    metadata = build(context, warehouse, "users", window)
     seen = warehouse.query(_USERS_IN_WINDOW, window.sql_params)[0][0]
-    return MaterializeResult(metadata={**table_metadata(warehouse, "users"), "users_upserted": int(seen)})
+    return MaterializeResult(metadata={**metadata, "users_upserted": int(seen)})
 
 
 @asset(
@@ -76,8 +89,7 @@ def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRe
 def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per distinct play start_time, broken into hour, day, ISO week, month, year, weekday."""
     window = _window(context)
-    build(warehouse, "time", window)
-    return MaterializeResult(metadata=table_metadata(warehouse, "time", window, "start_time"))
+    return MaterializeResult(metadata=build(context, warehouse, "time", window, "start_time"))
 
 
 @asset(
@@ -90,9 +102,8 @@ def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
 def songplays(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per NextSong event, matched to a song and artist where SPEC.md's rule finds one."""
     window = _window(context)
-    build(warehouse, "songplays", window)
+    metadata = build(context, warehouse, "songplays", window, "start_time")
     plays, matched = warehouse.query(_MATCH_RATE, window.sql_params)[0]
-    metadata: dict[str, Any] = table_metadata(warehouse, "songplays", window, "start_time")
     metadata["plays_matched_to_a_song"] = int(matched)
     metadata["song_match_rate"] = round(matched / plays, 4) if plays else 0.0
     return MaterializeResult(metadata=metadata)

@@ -1,0 +1,197 @@
+"""Analytics: one daily table per dashboard area, built from the star schema by SQL in `analytics/sql/`.
+
+Each table is described once (`DashboardTable`) and built by the same asset body: run
+`sql/<name>.sql` for the run's window in one transaction (it creates the table if needed, deletes the
+window's days and inserts them again), then read `sql/<name>_figures.sql` to put each day's figures in
+that day's partition metadata, so the UI plots them per partition even when one run covers a month.
+The SQL is engine-neutral (see `sql/*.sql` for what each figure means).
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
+
+from sparkify_assets.metadata import build_line, table_metadata
+from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
+from sparkify_assets.warehouse.engine import Warehouse
+from sparkify_assets.warehouse.sql import read_sql
+
+SQL = Path(__file__).parent / "sql"
+
+#: The Markdown preview shows at most this many days (a month's backfill fits).
+PREVIEW_DAYS = 31
+
+
+@dataclass(frozen=True)
+class DashboardTable:
+    """One analytics table: the dashboard area it answers, what it reads, and the figures it reports."""
+
+    name: str
+    area: str
+    description: str
+    deps: tuple[str, ...]
+    #: Columns of `sql/<name>_figures.sql` after partition_day, in order: each day's metadata.
+    figures: tuple[str, ...]
+    #: Those of the figures that are text (a name), not numbers to plot.
+    labels: tuple[str, ...] = ()
+    #: An optional `sql/<name>_preview.sql` and its column headers; otherwise the preview is the figures.
+    preview_columns: tuple[str, ...] = ()
+
+
+DASHBOARD_TABLES: tuple[DashboardTable, ...] = (
+    DashboardTable(
+        name="daily_user_activity",
+        area="Acquiring and retaining users",
+        description=(
+            "Per day: active users (with a play), new users (first play in the warehouse) and returning "
+            "ones, paid and free users (level of their last play of the day), conversions from free to paid "
+            "and downgrades back."
+        ),
+        deps=("songplays",),
+        figures=(
+            "active_users",
+            "new_users",
+            "returning_users",
+            "paid_users",
+            "free_users",
+            "conversions_to_paid",
+            "downgrades_to_free",
+        ),
+    ),
+    DashboardTable(
+        name="daily_catalogue_coverage",
+        area="Growing the song catalogue",
+        description=(
+            "Per day: plays, plays matched to a known song and their share, distinct songs and artists "
+            "played, and the songs and artists the catalogue knew when the day was built."
+        ),
+        deps=("songplays", "songs", "artists"),
+        figures=(
+            "plays",
+            "matched_plays",
+            "match_share",
+            "songs_played",
+            "artists_played",
+            "songs_known",
+            "artists_known",
+        ),
+    ),
+    DashboardTable(
+        name="daily_artist_plays",
+        area="Artists",
+        description=(
+            "Per day and artist played (the event's artist name, linked to the catalogue's artist_id where "
+            "known): plays, listeners and the artist's rank that day. Top artists: rank_in_day <= 10."
+        ),
+        deps=("staging_events", "artists"),
+        figures=("artists_played", "artists_in_catalogue", "top_artist_plays", "top_artist"),
+        labels=("top_artist",),
+        preview_columns=("artist", "artist_id", "plays", "days played"),
+    ),
+    DashboardTable(
+        name="daily_engagement",
+        area="Daily engagement",
+        description=(
+            "Per day: plays, active users, plays per user (and the most by one user), sessions, plays per "
+            "session, and the average and longest session in minutes."
+        ),
+        deps=("songplays",),
+        figures=(
+            "plays",
+            "active_users",
+            "plays_per_user",
+            "max_plays_by_one_user",
+            "sessions",
+            "plays_per_session",
+            "avg_session_minutes",
+            "longest_session_minutes",
+        ),
+    ),
+)
+
+
+def daily_figures(warehouse: Warehouse, table: DashboardTable, window: DayWindow) -> dict[date, dict[str, Any]]:
+    """Each day's figures; a day without plays has no row in the table and gets zeros."""
+    rows = warehouse.query(read_sql(SQL / f"{table.name}_figures.sql"), window.sql_params)
+    found = {_day(row[0]): dict(zip(table.figures, map(_figure, row[1:]), strict=True)) for row in rows}
+    zeros = {name: "" if name in table.labels else 0 for name in table.figures}
+    return {day: found.get(day, zeros) for day in window.days}
+
+
+def preview(warehouse: Warehouse, table: DashboardTable, window: DayWindow, figures: Mapping[date, Any]) -> str:
+    """The Markdown preview of a materialization: the table's own preview query, or the figures by day."""
+    if table.preview_columns:
+        rows: Sequence[Sequence[Any]] = warehouse.query(read_sql(SQL / f"{table.name}_preview.sql"), window.sql_params)
+        return _markdown(table.preview_columns, rows)
+    days = sorted(figures)[-PREVIEW_DAYS:]
+    return _markdown(("day", *table.figures), [(day, *figures[day].values()) for day in days])
+
+
+def _build(table: DashboardTable) -> AssetsDefinition:
+    @asset(
+        name=table.name,
+        group_name="analytics",
+        description=f"{table.area}. {table.description}",
+        deps=list(table.deps),
+        partitions_def=daily_partitions,
+        backfill_policy=single_run_backfill,
+        kinds={"sql"},
+    )
+    def _asset(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
+        window = DayWindow.from_time_window(*context.partition_time_window)
+        started = perf_counter()
+        warehouse.run_script(read_sql(SQL / f"{table.name}.sql"), window.sql_params)
+        figures = daily_figures(warehouse, table, window)
+        for day, day_figures in figures.items():
+            context.add_asset_metadata(day_figures, partition_key=day.isoformat())
+        metadata: dict[str, Any] = table_metadata(warehouse, table.name, window, "partition_day")
+        metadata["dashboard_area"] = table.area
+        metadata["preview"] = MetadataValue.md(preview(warehouse, table, window, figures))
+        context.log.info(build_line(table.name, metadata, perf_counter() - started))
+        return MaterializeResult(metadata=metadata)
+
+    return _asset
+
+
+analytics_assets: list[AssetsDefinition] = [_build(table) for table in DASHBOARD_TABLES]
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _figure(value: Any) -> int | float | str:
+    """A figure as metadata: integers stay integers, shares and averages are rounded to 4 places."""
+    if value is None:
+        return 0
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, int | str):
+        return value
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int(value)
+    return round(float(value), 4)
+
+
+def _markdown(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    if not rows:
+        return "_No plays in this window._"
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value).replace("|", "\\|")
