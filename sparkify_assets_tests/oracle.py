@@ -10,6 +10,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +52,12 @@ def _norm(value: Any) -> str | None:
     return value.strip().lower() if isinstance(value, str) else None
 
 
-def _valid_event(event: dict[str, Any]) -> bool:
+def _valid_event(event: dict[str, Any], day: str) -> bool:
     ts = event.get("ts")
     if not isinstance(ts, int) or isinstance(ts, bool):
+        return False
+    day_start = (date.fromisoformat(day) - date(1970, 1, 1)).days * 86_400_000
+    if not day_start <= ts < day_start + 86_400_000:
         return False
     user = event.get("userId")
     if user is None or (isinstance(user, int) and not isinstance(user, bool)):
@@ -108,7 +112,7 @@ def expected_warehouse(root: Path, days: list[str] | None = None) -> Expected:
             continue
         objects, bad = _objects(path.read_text(encoding="utf-8"))
         expected.rejects += bad
-        valid = [event for event in objects if _valid_event(event)]
+        valid = [event for event in objects if _valid_event(event, day)]
         expected.rejects += len(objects) - len(valid)
         expected.staging_events += len(valid)
         expected.per_day_events[day] = len(valid)

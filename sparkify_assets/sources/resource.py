@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ from pydantic import Field, field_validator
 from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
 from sparkify_assets.sources.layout import SONG_PREFIX, is_song_key
 
-_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<prefix>[^\x00-\x1f]*))?")
+#: A bucket name, then a key prefix of letters, digits and ``_ . = + - /`` only: the prefix ends up in SQL
+#: (Redshift COPY's object URI) and in messages, so nothing that could quote, end or comment a statement.
+_S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<prefix>[A-Za-z0-9_.=+\-/]*))?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class SparkifySource(ConfigurableResource):
@@ -36,9 +40,14 @@ class SparkifySource(ConfigurableResource):
             match = _S3_URI.fullmatch(uri.rstrip("/"))
             prefix = (match.group("prefix") or "") if match else ""
             if match is None or ".." in prefix.split("/") or len(uri) > 1024:
-                raise ValueError(f"SPARKIFY_SOURCE={uri!r} is not a valid s3://bucket[/prefix] URI")
+                raise ValueError(
+                    f"SPARKIFY_SOURCE={uri[:200]!r} is not a valid s3://bucket[/prefix] URI "
+                    "(prefix: letters, digits and _ . = + - /, no '..', at most 1024 characters in all)"
+                )
         elif "://" in uri:
-            raise ValueError(f"SPARKIFY_SOURCE={uri!r}: only local directories and s3:// URIs are supported")
+            raise ValueError(f"SPARKIFY_SOURCE={uri[:200]!r}: only local directories and s3:// URIs are supported")
+        elif _CONTROL.search(uri):
+            raise ValueError(f"SPARKIFY_SOURCE={uri[:200]!r} holds control characters: not a directory name")
         return uri
 
     # -- where things are -------------------------------------------------------------------------------
@@ -70,16 +79,23 @@ class SparkifySource(ConfigurableResource):
         return self._get(self._client(), key)
 
     def read_many(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
-        """Yield ``(key, bytes)`` in key order; S3 objects are fetched by a bounded pool of threads."""
-        keys = list(keys)
+        """Yield ``(key, bytes)`` for many small objects (song files), in the order of ``keys``.
+
+        S3 objects are fetched by a pool of `max_concurrency` threads that runs at most twice that many
+        objects ahead of the consumer, so memory holds a bounded window of objects whatever the number of
+        keys (``pool.map`` would submit them all at once). Local files are read one at a time.
+        """
         if not self.is_s3:
             for key in keys:
                 yield key, self._read_local(key)
             return
         client = self._client()
-        with ThreadPoolExecutor(max_workers=self.max_concurrency, thread_name_prefix="s3-get") as pool:
-            # map() keeps at most len(keys) futures; results come back in order.
-            yield from pool.map(lambda key: (key, self._get(client, key)), keys)
+        yield from _prefetched(lambda key: self._get(client, key), keys, self.max_concurrency, 2 * self.max_concurrency)
+
+    def read_each(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
+        """Yield ``(key, bytes)`` for large objects (day files), in order, reading the next one while the
+        consumer works on the current one: at most two objects in memory."""
+        yield from _prefetched(self.read, keys, workers=1, ahead=1)
 
     def song_keys(self) -> list[str]:
         """Every song file under ``song_data/``, sorted."""
@@ -87,8 +103,7 @@ class SparkifySource(ConfigurableResource):
             root = Path(self.uri)
             if not root.is_dir():
                 raise SourceError(f"SPARKIFY_SOURCE={self.uri!r} is not a directory")
-            song_root = root / SONG_PREFIX
-            return sorted(path.relative_to(root).as_posix() for path in song_root.rglob("*.json") if path.is_file())
+            return sorted(_local_json_files(str(root), SONG_PREFIX))
         return sorted(key for key in self.list_keys(SONG_PREFIX) if is_song_key(key))
 
     def list_keys(self, under: str) -> list[str]:
@@ -120,13 +135,52 @@ class SparkifySource(ConfigurableResource):
             raise SourceError(f"cannot read {self.location(key)}: {exc}") from exc
 
     def _read_local(self, key: str) -> bytes:
-        path = Path(self.uri) / key
         try:
-            return path.read_bytes()
+            # A plain string path: pathlib's parsing costs more than reading a small song file.
+            with open(os.path.join(self.uri, key), "rb") as file:
+                return file.read()
         except FileNotFoundError:
-            raise SourceObjectMissing(str(path)) from None
+            raise SourceObjectMissing(str(Path(self.uri) / key)) from None
         except OSError as exc:
-            raise SourceError(f"cannot read {path}: {exc.strerror}") from exc
+            raise SourceError(f"cannot read {Path(self.uri) / key}: {exc.strerror}") from exc
+
+
+def _local_json_files(root: str, folder: str) -> Iterator[str]:
+    """Keys of the ``*.json`` files under ``root/folder``, as ``Path.rglob("*.json")`` finds them (symbolic
+    links to files count, links to folders are not followed), without building a Path per file."""
+    prefix = os.path.join(root, "")
+    pending = [os.path.join(root, folder)]
+    while pending:
+        try:
+            entries = list(os.scandir(pending.pop()))
+        except (FileNotFoundError, NotADirectoryError, PermissionError):  # as rglob: no such folder, no files
+            continue
+        for entry in entries:
+            if entry.is_dir() and not entry.is_symlink():
+                pending.append(entry.path)
+            elif entry.name.endswith(".json") and entry.is_file():
+                yield entry.path[len(prefix) :].replace(os.sep, "/")
+
+
+def _prefetched(
+    fetch: Callable[[str], bytes], keys: Iterable[str], workers: int, ahead: int
+) -> Iterator[tuple[str, bytes]]:
+    """``(key, fetch(key))`` in key order, fetched by ``workers`` threads at most ``ahead`` keys ahead of the
+    one the consumer holds. A failed fetch raises when its turn comes; the fetches after it are dropped."""
+    window: deque[tuple[str, Future[bytes]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sparkify-read") as pool:
+        try:
+            for key in keys:
+                window.append((key, pool.submit(fetch, key)))
+                if len(window) > ahead:
+                    oldest, fetched = window.popleft()
+                    yield oldest, fetched.result()
+            while window:
+                oldest, fetched = window.popleft()
+                yield oldest, fetched.result()
+        finally:
+            for _, future in window:  # the consumer stopped early or a fetch failed
+                future.cancel()
 
 
 def default_source_dir() -> Path:

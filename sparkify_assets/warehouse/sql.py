@@ -7,6 +7,7 @@ values of the types below are accepted, and strings only after validation by who
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,8 +51,12 @@ def literal(value: SqlValue) -> str:
         return f"TIMESTAMP '{value.replace(tzinfo=None).isoformat(sep=' ')}'"
     if isinstance(value, date):
         return f"DATE '{value.isoformat()}'"
-    if isinstance(value, int | float):
-        return repr(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        if not math.isfinite(value):  # repr would give nan or inf: a column name, not a number
+            raise ValueError(f"refusing to put {value!r} into SQL: not a finite number")
+        return repr(float(value))
     if isinstance(value, str):
         if not _LITERAL.fullmatch(value):
             raise ValueError(f"refusing to put {value[:80]!r} into SQL: unexpected characters")

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+from unittest.mock import patch
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sparkify_assets.sources import records
 from sparkify_assets.sources.records import split_records
 
 
@@ -48,3 +53,31 @@ def test_invalid_utf8_rejects_only_that_line() -> None:
 
 def test_empty_file_has_no_records() -> None:
     assert rows(b"") == [] and rows(b"\n\n") == []
+
+
+#: Lines a source file can hold: plain records, blank lines, pieces of multi-line objects, bad lines.
+_PIECES = (
+    '{"a": 1}', '  {"a": 1}  ', '{"a": 1}\r', '\r', '', '   ', '{', '}', '{"a":', '1}', '"x"', '123', '[1, 2]',
+    'null', '{"a": 1} trailing', '{"s": "abc', 'def"}', '{"a": [', ']}', '{"é": "\u2028"}', '\x1c{"a": 1}\x1c',
+    json.dumps({"b": 2, "c": [1, {"d": 3}]}, indent=2), json.dumps({"k": {"n": {"m": 1}}}, indent=4),
+)  # fmt: skip
+
+
+@given(
+    lines=st.lists(st.sampled_from(_PIECES), max_size=40),
+    bom=st.booleans(),
+    bad_byte=st.booleans(),
+    object_lines=st.sampled_from([1, 2, 64]),
+)
+@settings(max_examples=300, deadline=None)
+def test_large_files_give_the_same_records_as_small_files(
+    lines: list[str], bom: bool, bad_byte: bool, object_lines: int
+) -> None:
+    """SPEC.md, "Bad records": the same records, line numbers and reasons whichever way a file is split
+    (Arrow kernels for large files, line by line for small ones)."""
+    data = ("\ufeff" if bom else "").encode() + "\n".join(lines).encode()
+    if bad_byte:
+        data = data.replace(b"1", b"\xff", 1)
+    line_by_line = rows(data)
+    with patch.object(records, "ARROW_SPLIT_BYTES", 0), patch.object(records, "_OBJECT_LINES", object_lines):
+        assert rows(data) == line_by_line

@@ -1,39 +1,69 @@
 """The embedded warehouse: one DuckDB file.
 
-Staging reads each source file once in Python (`sources.records`) and hands its records to DuckDB as
-one Arrow batch; DuckDB's JSON parser does the typing and validation in SQL (`sql/parse_*.sql`). Every
-load or transform is one transaction. A DuckDB file has one writer at a time: a second process gets a
-clear error instead of a partial write.
+Staging reads each source file once in Python (`sources.records` finds its records with Arrow kernels)
+and hands the records to DuckDB as Arrow, a batch of files at a time; DuckDB's JSON parser does the
+typing and validation in SQL (`sql/parse_*.sql`), parsing each record once on the way into staging.
+Every load or transform is one transaction. A DuckDB file has one writer at a time: a second process
+gets a clear error instead of a partial write.
+
+While a Dagster run executes, the resource holds the database open (`setup_for_execution`), so the
+connection each step and check opens joins the open database instead of opening the file again (and
+checkpointing it on every close).
 """
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import re
+import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
-from pydantic import Field
+from dagster import InitResourceContext
+from pydantic import Field, PrivateAttr, field_validator
 
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.layout import event_key
-from sparkify_assets.sources.records import FileRecords, split_records
+from sparkify_assets.sources.records import RecordColumns, split_into, split_records
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse
 from sparkify_assets.warehouse.sql import SqlValue, read_sql, statements
 
 SQL = Path(__file__).parent / "sql"
+T = TypeVar("T")
 
-_COUNT_PARSED = """
-SELECT source_key, COUNT(*) FILTER (WHERE reason IS NULL), COUNT(*) FILTER (WHERE reason IS NOT NULL)
-FROM parsed_records
+#: Records handed to DuckDB in one statement: enough rows to keep every thread busy, few enough that a
+#: batch (its raw text, in Arrow) stays small next to the memory limit. A file larger than this is a
+#: batch of its own.
+BATCH_RECORDS = 262_144
+#: Files read and split ahead of the batch DuckDB is parsing (each holds its records in memory).
+SPLIT_AHEAD = 1
+#: Rows per record batch of the stream DuckDB reads a batch from (each thread parses whole record batches).
+STREAM_CHUNK_ROWS = 16_384
+#: At most one progress line per this many seconds while a staging load runs (each line is an event in
+#: Dagster's event log, which is not free).
+PROGRESS_SECONDS = 10.0
+
+_REJECTS_OF_LOAD = """
+SELECT source_key, COUNT(*)
+FROM staging_rejects
+WHERE loaded_at = ?
 GROUP BY source_key
 """
-_RECORD_FILE = "INSERT INTO staging_files VALUES (?, ?, ?, ?)"
+_RECORD_FILES = "INSERT INTO staging_files SELECT source_key, partition_day, records, ? FROM loaded_files"
+
+
+#: What DuckDB would read as a URL or a catalogue (``md:``, ``s3://``) rather than a file, and control characters.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+:")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class WarehouseUnavailable(RuntimeError):
@@ -50,6 +80,20 @@ class DuckDBWarehouse(Warehouse):
         default=None, description="Where DuckDB spills (default: next to the database file)."
     )
 
+    #: The connection that keeps the database open while a run executes (None outside a run).
+    _held: Any = PrivateAttr(default=None)
+
+    @field_validator("path")
+    @classmethod
+    def _file_path(cls, path: str) -> str:
+        """A file name, nothing DuckDB reads as another database (``:memory:``, ``md:...``, ``s3://...``)."""
+        if not path.strip() or path.startswith(":") or _SCHEME.match(path) or _CONTROL.search(path) or len(path) > 4096:
+            raise ValueError(
+                f"SPARKIFY_DUCKDB_PATH={path[:200]!r} is not a database file path (a file name: no ':memory:', "
+                "no 'md:' or other 'scheme:' prefix, no control characters)"
+            )
+        return path
+
     @property
     def engine_name(self) -> str:
         return "duckdb"
@@ -57,27 +101,20 @@ class DuckDBWarehouse(Warehouse):
     def qualified_name(self, table: str) -> str:
         return f"main.{table}"
 
+    # -- connections -------------------------------------------------------------------------------------
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """Hold the database open for the run. Opening it here also fails the run early, naming the file,
+        when another process has it open."""
+        self._held = self._open(read_only=False)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()  # the last connection: DuckDB checkpoints and closes the file
+
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        path = Path(self.path)
-        config: dict[str, Any] = {
-            "memory_limit": self.memory_limit,
-            "temp_directory": self.temp_directory or str(path.parent / f"{path.name}.tmp"),
-        }
-        if self.threads:
-            config["threads"] = self.threads
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            connection = duckdb.connect(str(path), read_only=read_only, config=config)
-        except OSError as exc:
-            raise WarehouseUnavailable(
-                f"cannot create the warehouse folder {path.parent} (SPARKIFY_DUCKDB_PATH): {exc.strerror}"
-            ) from None
-        except duckdb.IOException as exc:
-            message = str(exc)
-            if "lock" in message.lower():
-                message = "it is open in another process (a DuckDB file has one writer at a time)"
-            raise WarehouseUnavailable(f"cannot open the warehouse {path} (SPARKIFY_DUCKDB_PATH): {message}") from None
+        connection = self._open(read_only=read_only and self._held is None)
         try:
             yield connection
         finally:
@@ -91,9 +128,40 @@ class DuckDBWarehouse(Warehouse):
             try:
                 yield connection
             except BaseException:
-                connection.rollback()
+                # A dropped connection cannot roll back (closing it does): keep the error that stopped the work.
+                with suppress(duckdb.Error):
+                    connection.rollback()
                 raise
-            connection.commit()
+            try:
+                connection.commit()
+            except (duckdb.IOException, duckdb.TransactionException) as exc:
+                # A full disk or a read-only folder shows here, when the write-ahead log is written.
+                raise WarehouseUnavailable(
+                    f"cannot write the warehouse {self.path} (SPARKIFY_DUCKDB_PATH): {exc}"
+                ) from None
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        path = Path(self.path)
+        config: dict[str, Any] = {
+            "memory_limit": self.memory_limit,
+            "temp_directory": self.temp_directory or str(path.parent / f"{path.name}.tmp"),
+        }
+        if self.threads:
+            config["threads"] = self.threads
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # While the database is open in this process (a run holds it), DuckDB gives a new connection
+            # to the open database rather than opening the file again.
+            return duckdb.connect(str(path), read_only=read_only, config=config)
+        except OSError as exc:
+            raise WarehouseUnavailable(
+                f"cannot create the warehouse folder {path.parent} (SPARKIFY_DUCKDB_PATH): {exc.strerror}"
+            ) from None
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if "lock" in message.lower():
+                message = "it is open in another process (a DuckDB file has one writer at a time)"
+            raise WarehouseUnavailable(f"cannot open the warehouse {path} (SPARKIFY_DUCKDB_PATH): {message}") from None
 
     # -- Warehouse ---------------------------------------------------------------------------------------
     def create_tables(self) -> None:
@@ -121,92 +189,212 @@ class DuckDBWarehouse(Warehouse):
             ).fetchall()
 
     def load_staging_events(self, source: SparkifySource, window: DayWindow, log: Log) -> list[FileLoad]:
-        loads: list[FileLoad] = []
-        keys = {event_key(day): day for day in window.days}
+        days = {event_key(day): day for day in window.days}
+        loader = _StagingLoad("parse_events.sql", "reject_events.sql", log)
         with self.transaction() as connection:
             for statement in statements(read_sql(SHARED_SQL / "clear_event_window.sql"), window.sql_params):
                 connection.execute(statement)
-            for key, data in source.read_many(keys):
-                started = time.perf_counter()
-                day = keys[key]
-                records = split_records(key, data)
-                loaded, rejected = self._parse_into_staging(
-                    connection, records, "parse_events.sql", {"partition_day": day}
-                ).get(key, (0, 0))
-                connection.execute(_RECORD_FILE, [key, day, len(records), _now()])
-                loads.append(FileLoad(key, day, len(records), loaded, rejected))
-                seconds = time.perf_counter() - started
-                log(
-                    f"{source.location(key)}: {len(records)} records, {loaded} loaded, {rejected} rejected "
-                    f"({len(data) / 1e6:.1f} MB in {seconds:.2f} s, {len(records) / max(seconds, 1e-9):,.0f} records/s)"
-                )
+            # Files are read and split into records in a background thread, SPLIT_AHEAD files ahead, while
+            # DuckDB parses the batch before (DuckDB and Arrow's kernels release the interpreter lock).
+            split_files = ((key, len(data), split_records(key, data).table) for key, data in source.read_each(days))
+            for key, size, records in in_background(split_files, ahead=SPLIT_AHEAD):
+                loader.add_file(connection, key, days[key], size, records)
+                loader.progress(source.location(key))
+            loads = loader.finish(connection)
+        loader.summary(f"{source.location('log_data/')} {window}")
         return loads
 
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
-        keys = source.song_keys()
-        batch = FileRecords(source_key="")
-        batch_keys: list[str] = []
-        per_file: list[tuple[str, int]] = []
-        started = time.perf_counter()
-        for key, data in source.read_many(keys):
-            records = split_records(key, data)
-            per_file.append((key, len(records)))
-            batch.line_numbers.extend(records.line_numbers)
-            batch.texts.extend(records.texts)
-            batch.errors.extend(records.errors)
-            batch_keys.extend([key] * len(records))
+        loader = _StagingLoad("parse_songs.sql", "reject_songs.sql", log)
+        keys: list[str] = []
+        sizes: list[int] = []
+        counts: list[int] = []
+        records = RecordColumns()
+        for key, data in source.read_many(source.song_keys()):
+            before = len(records)
+            split_into(records, data)
+            keys.append(key)
+            sizes.append(len(data))
+            counts.append(len(records) - before)
         with self.transaction() as connection:
             for statement in statements(read_sql(SHARED_SQL / "clear_songs.sql")):
                 connection.execute(statement)
-            counts = self._parse_into_staging(connection, batch, "parse_songs.sql", {}, batch_keys)
-            files = pa.table(
-                {
-                    "source_key": [key for key, _ in per_file],
-                    "partition_day": pa.nulls(len(per_file), pa.date32()),
-                    "records": pa.array([count for _, count in per_file], pa.int64()),
-                }
-            )
-            connection.register("song_files", files)
-            connection.execute("INSERT INTO staging_files SELECT *, ? FROM song_files", [_now()])
-            connection.unregister("song_files")
-        loads = [FileLoad(key, None, count, *counts.get(key, (0, 0))) for key, count in per_file]
-        log(
-            f"{source.location('song_data/')}: {len(loads)} files, {len(batch)} records, "
-            f"{sum(load.loaded for load in loads)} loaded, {sum(load.rejected for load in loads)} rejected "
-            f"in {time.perf_counter() - started:.2f} s"
-        )
+            loader.add_files(connection, keys, [None] * len(keys), sizes, counts, records.table())
+            loads = loader.finish(connection)
+        loader.summary(source.location("song_data/"))
         return loads
 
-    # -- internals ---------------------------------------------------------------------------------------
-    def _parse_into_staging(
+
+_DONE = object()
+
+
+def in_background(items: Iterator[T], ahead: int) -> Iterator[T]:
+    """Yield the items of ``items``, computed by a background thread at most ``ahead`` items ahead.
+
+    An exception of the producer is raised in the consumer at its turn; when the consumer stops early, the
+    producer stops at its next item.
+    """
+    pending: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    with contextlib.suppress(queue.Full):
+                        pending.put(item, timeout=0.1)
+                        break
+                if stop.is_set():
+                    return
+            pending.put(_DONE)
+        except BaseException as exc:  # handed to the consumer
+            pending.put(_Failure(exc))
+
+    producer = threading.Thread(target=produce, name="sparkify-split", daemon=True)
+    producer.start()
+    try:
+        while (item := pending.get()) is not _DONE:
+            if isinstance(item, _Failure):
+                raise item.error
+            yield item
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            pending.get_nowait()  # unblock a producer waiting to put
+        producer.join()
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: BaseException
+
+
+@dataclass
+class _StagingLoad:
+    """One staging load inside its transaction: batches of records parsed into staging, per-file counts.
+
+    The parse SQL inserts the valid records and says how many it inserted; only a batch where that is
+    fewer than its records runs the reject SQL, which parses the batch again to keep the others in
+    staging_rejects with their reason. Both classify records with the one table macro that
+    `parse_*.sql` defines. Memory holds the batch being parsed and the files split ahead, whatever the
+    number of files.
+    """
+
+    parse_sql: str
+    reject_sql: str
+    log: Log
+    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+    started: float = field(default_factory=time.perf_counter)
+    last_progress: float = field(default_factory=time.perf_counter)
+    files: list[tuple[str, date | None, int]] = field(default_factory=list)  # key, day, records
+    pending: list[pa.Table] = field(default_factory=list)
+    pending_records: int = 0
+    bytes_read: int = 0
+    inserted: int = 0
+    any_rejected: bool = False
+
+    def add_file(
+        self, connection: duckdb.DuckDBPyConnection, key: str, day: date | None, size: int, records: pa.Table
+    ) -> None:
+        self.add_files(connection, [key], [day], [size], [records.num_rows], records)
+
+    def add_files(
         self,
         connection: duckdb.DuckDBPyConnection,
-        records: FileRecords,
-        parse_sql: str,
-        params: Mapping[str, SqlValue],
-        keys: list[str] | None = None,
-    ) -> dict[str, tuple[int, int]]:
-        """Insert a batch of records into staging (or staging_rejects); returns (loaded, rejected) per file."""
-        connection.register(
-            "raw_records",
-            pa.table(
-                {
-                    "source_key": pa.array(keys if keys is not None else [records.source_key] * len(records)),
-                    "line_number": pa.array(records.line_numbers, pa.int64()),
-                    "raw_text": pa.array(records.texts, pa.string()),
-                    "scan_error": pa.array(records.errors, pa.string()),
-                }
-            ),
-        )
+        keys: Sequence[str],
+        days: Sequence[date | None],
+        sizes: Iterable[int],
+        counts: Sequence[int],
+        records: pa.Table,
+    ) -> None:
+        """Queue the records of some files (in file order, ``counts[i]`` records for ``keys[i]``)."""
+        self.files.extend(zip(keys, days, counts, strict=True))
+        self.bytes_read += sum(sizes)
+        if len(keys) == 1:
+            source_keys = pa.repeat(pa.scalar(keys[0], pa.string()), counts[0])
+            partition_days = pa.repeat(pa.scalar(days[0], pa.date32()), counts[0])
+        else:
+            source_keys = pa.array([k for k, n in zip(keys, counts, strict=True) for _ in range(n)], pa.string())
+            partition_days = pa.array([d for d, n in zip(days, counts, strict=True) for _ in range(n)], pa.date32())
+        batch = records.append_column("source_key", source_keys).append_column("partition_day", partition_days)
+        self.pending.append(batch)
+        self.pending_records += records.num_rows
+        if self.pending_records >= BATCH_RECORDS:
+            self.flush(connection)
+
+    def flush(self, connection: duckdb.DuckDBPyConnection) -> None:
+        """Parse the queued records into staging (and, if any is bad, staging_rejects)."""
+        if not self.pending:
+            return
+        batch = pa.concat_tables(self.pending)
+        self.pending, self.pending_records = [], 0
+        inserted = self._run(connection, self.parse_sql, batch)
+        self.inserted += inserted
+        if inserted < batch.num_rows:
+            self.any_rejected = True
+            self._run(connection, self.reject_sql, batch)
+
+    def _run(self, connection: duckdb.DuckDBPyConnection, sql_file: str, batch: pa.Table) -> int:
+        """Run a parse or reject SQL file over ``batch`` as `raw_records`; returns the rows it inserted.
+
+        The batch is registered as a stream (a RecordBatchReader), which DuckDB consumes: a registered
+        table would stay referenced by the open transaction until it commits, so every batch of a month
+        would stay in memory. The stream's record batches are small enough for each of DuckDB's threads
+        to take some.
+        """
+        stream = pa.RecordBatchReader.from_batches(batch.schema, batch.to_batches(max_chunksize=STREAM_CHUNK_ROWS))
+        connection.register("raw_records", stream)
         try:
-            for statement in statements(read_sql(SQL / parse_sql), {**params, "loaded_at": _now()}):
-                connection.execute(statement)
-            counts = {key: (int(ok), int(bad)) for key, ok, bad in connection.execute(_COUNT_PARSED).fetchall()}
-            connection.execute("DROP TABLE parsed_records")
+            inserted = 0
+            for statement in statements(read_sql(SQL / sql_file), {"loaded_at": self.loaded_at}):
+                result = connection.execute(statement)
+                if statement.startswith("INSERT"):
+                    inserted += result.fetchall()[0][0]
+            return inserted
         finally:
             connection.unregister("raw_records")
-        return counts
 
+    def finish(self, connection: duckdb.DuckDBPyConnection) -> list[FileLoad]:
+        """Flush, record the files in staging_files and say what each file loaded and rejected."""
+        self.flush(connection)
+        rejected: dict[str, int] = {}
+        if self.any_rejected:
+            rejected = {key: int(n) for key, n in connection.execute(_REJECTS_OF_LOAD, [self.loaded_at]).fetchall()}
+        files = pa.table(
+            {
+                "source_key": pa.array([key for key, _, _ in self.files], pa.string()),
+                "partition_day": pa.array([day for _, day, _ in self.files], pa.date32()),
+                "records": pa.array([count for _, _, count in self.files], pa.int64()),
+            }
+        )
+        connection.register("loaded_files", files)
+        try:
+            connection.execute(_RECORD_FILES, [self.loaded_at])
+        finally:
+            connection.unregister("loaded_files")
+        loads = [FileLoad(key, day, n, n - rejected.get(key, 0), rejected.get(key, 0)) for key, day, n in self.files]
+        if self.inserted + sum(rejected.values()) != sum(n for _, _, n in self.files):
+            raise RuntimeError(
+                f"staging load does not add up: {sum(n for _, _, n in self.files)} records read, "
+                f"{self.inserted} loaded, {sum(rejected.values())} rejected"
+            )
+        return loads
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    def progress(self, location: str) -> None:
+        """A progress line at most every PROGRESS_SECONDS."""
+        now = time.perf_counter()
+        if now - self.last_progress >= PROGRESS_SECONDS:
+            self.last_progress = now
+            self.log(f"{location}: {len(self.files)} files read so far, {self._rate(now)}")
+
+    def summary(self, location: str) -> None:
+        records = sum(count for _, _, count in self.files)
+        self.log(f"{location}: {len(self.files)} files, {records:,} records, {self._rate(time.perf_counter())}")
+
+    def _rate(self, now: float) -> str:
+        seconds = max(now - self.started, 1e-9)
+        records = sum(count for _, _, count in self.files)
+        return (
+            f"{self.bytes_read / 1e6:,.1f} MB in {seconds:.2f} s "
+            f"({records / seconds:,.0f} records/s, {self.bytes_read / 1e6 / seconds:,.1f} MB/s)"
+        )

@@ -1,32 +1,27 @@
--- Parse the event records of one batch of files (registered as `raw_records`) once, and decide for each
--- record whether it loads or is rejected, and why (SPEC.md, "Bad records": ts is required and an integer;
--- a non-empty userId must be an integer). Other fields that do not fit their type load as NULL.
-CREATE OR REPLACE TEMP TABLE parsed_records AS
+-- Parse the event records of one batch of files (registered as `raw_records`: source_key, partition_day,
+-- line_number, raw_text, scan_error) once, on the way into staging_events.
+--
+-- The record rules (SPEC.md, "Bad records": ts is required and an integer; a non-empty userId must be an
+-- integer; and, from "Partitions", a day's file holds the events whose ts falls on that UTC day) live in the table macro classified_events: every record with its fields parsed to `shape` and
+-- the reason it is rejected, or NULL. This file inserts the records without a reason; reject_events.sql
+-- uses the same macro for the others. Other fields that do not fit their type load as NULL; a record that
+-- is not valid JSON parses to NULL (TRY) and is rejected as 'not valid JSON'.
+CREATE OR REPLACE TEMP MACRO classified_events(shape) AS TABLE
 WITH parsed AS (
-    SELECT
-        source_key,
-        :partition_day AS partition_day,
-        line_number,
-        raw_text,
-        scan_error,
-        CASE WHEN scan_error IS NULL AND json_valid(raw_text) THEN json_transform(raw_text, '{
-            "artist": "VARCHAR", "auth": "VARCHAR", "firstName": "VARCHAR", "gender": "VARCHAR",
-            "itemInSession": "INTEGER", "lastName": "VARCHAR", "length": "DOUBLE", "level": "VARCHAR",
-            "location": "VARCHAR", "method": "VARCHAR", "page": "VARCHAR", "registration": "DOUBLE",
-            "sessionId": "BIGINT", "song": "VARCHAR", "status": "INTEGER", "ts": "JSON",
-            "userAgent": "VARCHAR", "userId": "JSON"}') END AS r
+    SELECT source_key, partition_day, line_number, raw_text, scan_error, TRY(json_transform(raw_text, shape)) AS r
     FROM raw_records
+), typed AS (
+    SELECT *, json_type(r.ts) AS ts_type, json_type(r.userId) AS user_id_type
+    FROM parsed
 ), classified AS (
     SELECT
         *,
-        json_type(r.ts) AS ts_type,
-        CASE json_type(r.userId)
+        CASE user_id_type
             WHEN 'VARCHAR' THEN TRIM(CAST(r.userId ->> '$' AS VARCHAR))
             WHEN 'NULL' THEN NULL
             ELSE CAST(r.userId AS VARCHAR)
-        END AS user_id_text,
-        json_type(r.userId) AS user_id_type
-    FROM parsed
+        END AS user_id_text
+    FROM typed
 )
 SELECT
     *,
@@ -36,6 +31,10 @@ SELECT
         WHEN ts_type IS NULL OR ts_type = 'NULL' THEN 'missing required field ts'
         WHEN ts_type NOT IN ('BIGINT', 'UBIGINT') OR TRY_CAST(CAST(r.ts AS VARCHAR) AS BIGINT) IS NULL
             THEN 'ts must be an integer (epoch milliseconds), got ' || CAST(r.ts AS VARCHAR)
+        WHEN CAST(CAST(r.ts AS VARCHAR) AS BIGINT) NOT BETWEEN
+                CAST(partition_day - DATE '1970-01-01' AS BIGINT) * 86400000
+                AND CAST(partition_day - DATE '1970-01-01' AS BIGINT) * 86400000 + 86399999
+            THEN 'ts ' || CAST(r.ts AS VARCHAR) || ' is not on the partition day ' || CAST(partition_day AS VARCHAR)
         WHEN user_id_type NOT IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL')
             THEN 'userId must be an integer or empty, got ' || CAST(r.userId AS VARCHAR)
         WHEN user_id_text <> ''
@@ -50,10 +49,10 @@ SELECT
     r.location, r.method, r.page, r.registration, r.sessionId, r.song, r.status,
     CAST(CAST(r.ts AS VARCHAR) AS BIGINT), r.userAgent, user_id_text,
     source_key, partition_day
-FROM parsed_records
+FROM classified_events('{
+    "artist": "VARCHAR", "auth": "VARCHAR", "firstName": "VARCHAR", "gender": "VARCHAR",
+    "itemInSession": "INTEGER", "lastName": "VARCHAR", "length": "DOUBLE", "level": "VARCHAR",
+    "location": "VARCHAR", "method": "VARCHAR", "page": "VARCHAR", "registration": "DOUBLE",
+    "sessionId": "BIGINT", "song": "VARCHAR", "status": "INTEGER", "ts": "JSON",
+    "userAgent": "VARCHAR", "userId": "JSON"}')
 WHERE reason IS NULL;
-
-INSERT INTO staging_rejects
-SELECT source_key, line_number, raw_text, reason, :loaded_at
-FROM parsed_records
-WHERE reason IS NOT NULL;

@@ -4,6 +4,9 @@
 UPDATE staging_events_copy
 SET reason = CASE
     WHEN ts IS NULL THEN 'missing required field ts'
+    WHEN ts NOT BETWEEN CAST(:partition_day - DATE '1970-01-01' AS BIGINT) * 86400000
+                    AND CAST(:partition_day - DATE '1970-01-01' AS BIGINT) * 86400000 + 86399999
+        THEN 'ts ' || CAST(ts AS VARCHAR) || ' is not on the partition day ' || CAST(:partition_day AS VARCHAR)
     WHEN TRIM(user_id) = '' THEN NULL
     WHEN NOT TRIM(user_id) ~ '^-?[0-9]{1,10}$'
         THEN 'userId must be an integer or empty, got ' || user_id

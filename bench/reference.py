@@ -1,0 +1,103 @@
+"""The reference build: the same warehouse in plain DuckDB SQL, with no orchestration.
+
+This is what the Dagster graph is measured against (`bench/run.py`): the project's own DDL
+(`warehouse/duckdb/sql`), staging read by DuckDB's own readers in two statements (`reference_build.sql`),
+then the project's own star SQL (`star/sql`) over the whole month at once. No checks, no metadata, no
+per-file bookkeeping, no bad-record handling, no Dagster: the fastest plain way to the same tables.
+
+    python bench/reference.py --source DIR --database FILE [--memory-limit 1GB] [--threads N]
+
+Prints one JSON line: seconds per phase and rows per table. The package is not imported (its
+`__init__` loads the Dagster definitions, seconds of imports the reference does not need): the two
+stdlib-only helpers it shares, `warehouse/sql.py` and `sources/layout.py`, are loaded from their files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import duckdb
+
+BENCH = Path(__file__).resolve().parent
+PACKAGE = BENCH.parent / "sparkify_assets"
+DUCKDB_SQL = PACKAGE / "warehouse" / "duckdb" / "sql"
+STAR_SQL = PACKAGE / "star" / "sql"
+STAR_MODELS = ("artists", "songs", "users", "time", "songplays")
+TABLES = ("staging_events", "staging_songs", "staging_rejects", "songplays", "users", "songs", "artists", "time")
+
+
+def _load(name: str, path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+sql = _load("sql", PACKAGE / "warehouse" / "sql.py")
+layout = _load("layout", PACKAGE / "sources" / "layout.py")
+
+
+def event_days(source: Path) -> list[date]:
+    days = (layout.day_of_event_key(path.relative_to(source).as_posix()) for path in source.glob("log_data/*/*/*"))
+    return sorted(day for day in days if day is not None)
+
+
+def build(source: Path, database: Path, memory_limit: str, threads: int | None) -> dict[str, Any]:
+    source = source.resolve()
+    days = event_days(source)
+    window = {"start_day": days[0], "end_day": days[-1], "after_end_day": days[-1] + timedelta(days=1)}
+    config: dict[str, Any] = {"memory_limit": memory_limit, "temp_directory": f"{database}.tmp"}
+    if threads:
+        config["threads"] = threads
+    phases: dict[str, float] = {}
+    connection = duckdb.connect(str(database), config=config)
+    try:
+
+        def run(phase: str, text: str, params: dict[str, Any]) -> None:
+            started = time.perf_counter()
+            connection.begin()
+            for statement in sql.statements(text, params):
+                connection.execute(statement)
+            connection.commit()
+            phases[phase] = round(time.perf_counter() - started, 3)
+
+        ddl = sql.read_sql(DUCKDB_SQL / "create_tables.sql") + "\n" + sql.read_sql(DUCKDB_SQL / "create_views.sql")
+        run("create", ddl, {})
+        staging = {
+            "root_length": len(str(source)),
+            "events_glob": f"{source}/log_data/*/*/*-events.json",
+            "songs_glob": f"{source}/song_data/*/*/*/*.json",
+        }
+        run("staging", sql.read_sql(BENCH / "reference_build.sql"), staging)
+        for model in STAR_MODELS:
+            run(model, sql.read_sql(STAR_SQL / f"{model}.sql"), window)
+        rows = {table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in TABLES}
+    finally:
+        started = time.perf_counter()
+        connection.close()  # the checkpoint that writes the file
+        phases["close"] = round(time.perf_counter() - started, 3)
+    return {"phases": phases, "rows": rows, "days": [days[0].isoformat(), days[-1].isoformat()]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, required=True)
+    parser.add_argument("--database", type=Path, required=True)
+    parser.add_argument("--memory-limit", default="1GB")
+    parser.add_argument("--threads", type=int, default=None)
+    args = parser.parse_args()
+    print(json.dumps(build(args.source, args.database, args.memory_limit, args.threads)))
+
+
+if __name__ == "__main__":
+    main()
