@@ -313,7 +313,10 @@ def incremental(sample: Path, scale: Scale, args: argparse.Namespace, month_dir:
             m = measure(name, command, dagster_env(run_dir, sample, scale, args), log)
             _require_success(m, log)
             times[name].append(m)
-            print(f"  round {round_} {name:<16} {m.wall_s:8.2f} s wall  {m.cpu_s:8.2f} s CPU")
+            print(
+                f"  round {round_} {name:<16} {m.wall_s:8.2f} s wall  {m.cpu_s:8.2f} s CPU  "
+                f"peak RSS {m.peak_rss_bytes / 2**20:7.0f} MiB"
+            )
     one, month = (statistics.median(m.wall_s for m in times[name]) for name in dirs)
     one_cpu, month_cpu = (statistics.median(m.cpu_s for m in times[name]) for name in dirs)
     return {
