@@ -28,14 +28,19 @@ def real_sample_dir() -> Path | None:
     return next((path for path in candidates if (path / "log_data").is_dir()), None)
 
 
+def skip_unless_required(required_by: str, reason: str) -> None:
+    """Skip for ``reason``, or fail when the environment variable ``required_by`` is 1 (as in CI)."""
+    if os.environ.get(required_by) == "1":
+        pytest.fail(f"{required_by}=1 but {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def real_sample() -> Path:
     path = real_sample_dir()
     if path is None:
         reason = "real sample not found: set SPARKIFY_SAMPLE_DIR or put it at ../shared/data/udacity-sample"
-        if os.environ.get("SPARKIFY_REQUIRE_SAMPLE") == "1":
-            pytest.fail(f"SPARKIFY_REQUIRE_SAMPLE=1 but {reason}")
-        pytest.skip(reason)
+        skip_unless_required("SPARKIFY_REQUIRE_SAMPLE", reason)
     return path
 
 

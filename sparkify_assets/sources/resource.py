@@ -181,8 +181,3 @@ def _prefetched(
         finally:
             for _, future in window:  # the consumer stopped early or a fetch failed
                 future.cancel()
-
-
-def default_source_dir() -> Path:
-    """Where `make run` writes the generated sample when SPARKIFY_SOURCE is unset."""
-    return Path(os.environ.get("SPARKIFY_DATA_DIR", Path.cwd() / "data")) / "sample"

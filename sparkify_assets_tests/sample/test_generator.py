@@ -17,9 +17,10 @@ import pytest
 
 from sparkify_assets.cli import main
 from sparkify_assets.sample.generator import EVENT_FIELDS, SONG_FIELDS, SampleSummary, generate_sample
+from sparkify_assets_tests.conftest import real_sample_dir
 
-# SPEC.md: the real sample sits at ../shared/data/udacity-sample/ next to the project (tests may read it).
-REAL_SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "udacity-sample"
+# SPEC.md: the real sample (SPARKIFY_SAMPLE_DIR or ../shared/data/udacity-sample; tests may read it).
+REAL_SAMPLE = real_sample_dir()
 
 SAMPLE_ARGS = {"songs": 60, "days": 4, "events_per_day": 700, "users": 60, "seed": 7,
                "start": date(2018, 11, 29)}  # crosses a month boundary
@@ -173,11 +174,11 @@ def test_layout_one_file_per_day_and_per_song(sample: Sample) -> None:
 def test_jsonpaths_file_lists_the_event_columns_in_order(sample: Sample) -> None:
     text = (sample.root / "log_json_path.json").read_text()
     assert json.loads(text) == {"jsonpaths": [f"$['{name}']" for name in EVENT_FIELDS]}
-    if REAL_SAMPLE.is_dir():
+    if REAL_SAMPLE is not None:
         assert text == (REAL_SAMPLE / "log_json_path.json").read_text()
 
 
-@pytest.mark.skipif(not REAL_SAMPLE.is_dir(), reason="the real Udacity sample is not available")
+@pytest.mark.skipif(REAL_SAMPLE is None, reason="the real Udacity sample is not available")
 def test_keys_and_formatting_match_the_real_sample(sample: Sample) -> None:
     real_song_path = next(iter(sorted((REAL_SAMPLE / "song_data").rglob("*.json"))))
     real_song = json.loads(real_song_path.read_text())

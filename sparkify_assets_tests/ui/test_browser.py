@@ -17,6 +17,7 @@ import pytest
 from sparkify_assets.analytics.assets import DASHBOARD_TABLES
 from sparkify_assets.checks.definitions import CHECKS
 from sparkify_assets.sample.generator import generate_sample
+from sparkify_assets_tests.conftest import skip_unless_required
 from sparkify_assets_tests.ui.browser import chromium, chromium_binary
 from sparkify_assets_tests.ui.dagster_ui import REPO_ROOT, dagster_dev
 
@@ -33,9 +34,7 @@ def browser() -> str:
     binary = chromium_binary()
     if binary is None:
         reason = "headless Chromium not found: apt-get install -y chromium (or set SPARKIFY_CHROMIUM)"
-        if os.environ.get("SPARKIFY_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"SPARKIFY_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
+        skip_unless_required("SPARKIFY_REQUIRE_BROWSER", reason)
     return binary
 
 
