@@ -5,9 +5,10 @@ import warnings
 from dagster import BetaWarning, PreviewWarning
 
 # We rely on two Dagster features on purpose: single-run backfill policies (beta) and partitioned asset
-# checks (preview). Say so once here instead of on every command and test run.
-warnings.filterwarnings("ignore", category=BetaWarning, module="dagster")
-warnings.filterwarnings("ignore", category=PreviewWarning, module="dagster")
+# checks (preview). Say so once here instead of on every command and test run; the filters name the two
+# features, so any other Beta/Preview warning still shows.
+warnings.filterwarnings("ignore", message="Parameter `backfill_policy`", category=BetaWarning)
+warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec", category=PreviewWarning)
 
 from sparkify_assets.definitions import defs  # noqa: E402
 
