@@ -32,7 +32,7 @@ from dagster import (
 
 from sparkify_assets.partitions import daily_partitions
 from sparkify_assets.schedules import daily_events_job
-from sparkify_assets.sources.errors import SourceError
+from sparkify_assets.sources.errors import SourceError, s3_error
 from sparkify_assets.sources.layout import LOG_PREFIX, day_of_event_key
 from sparkify_assets.sources.resource import SparkifySource
 
@@ -126,7 +126,7 @@ def _s3_versions(source: SparkifySource) -> dict[str, str]:
             for item in page.get("Contents", []):
                 versions[item["Key"][len(source.prefix) :]] = item["ETag"].strip('"')
     except (ClientError, BotoCoreError) as exc:
-        raise SourceError(f"cannot list {source.location(LOG_PREFIX)}: {exc}") from exc
+        raise s3_error(f"cannot list {source.location(LOG_PREFIX)}", exc) from exc
     return versions
 
 

@@ -15,7 +15,7 @@ from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, field_validator
 
-from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
+from sparkify_assets.sources.errors import SourceError, SourceObjectMissing, s3_error
 from sparkify_assets.sources.layout import SONG_PREFIX, is_song_key
 
 #: A bucket name, then a key prefix of letters, digits and ``_ . = + - /`` only: the prefix ends up in SQL
@@ -73,7 +73,8 @@ class SparkifySource(ConfigurableResource):
 
     # -- reading -----------------------------------------------------------------------------------------
     def read(self, key: str) -> bytes:
-        """The bytes of one object; a missing object raises SourceObjectMissing naming it."""
+        """The bytes of one object. Raises SourceObjectMissing naming a missing object, SourceUnreachable when
+        S3 stays throttled or unreachable after boto3's retries, and SourceError for anything permanent."""
         if not self.is_s3:
             return self._read_local(key)
         return self._get(self._client(), key)
@@ -100,10 +101,8 @@ class SparkifySource(ConfigurableResource):
     def song_keys(self) -> list[str]:
         """Every song file under ``song_data/``, sorted."""
         if not self.is_s3:
-            root = Path(self.uri)
-            if not root.is_dir():
-                raise SourceError(f"SPARKIFY_SOURCE={self.uri!r} is not a directory")
-            return sorted(_local_json_files(str(root), SONG_PREFIX))
+            self._require_directory()
+            return sorted(_local_json_files(str(Path(self.uri)), SONG_PREFIX))
         return sorted(key for key in self.list_keys(SONG_PREFIX) if is_song_key(key))
 
     def list_keys(self, under: str) -> list[str]:
@@ -117,7 +116,7 @@ class SparkifySource(ConfigurableResource):
             for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + under):
                 keys.extend(item["Key"][len(self.prefix) :] for item in page.get("Contents", []))
         except (ClientError, BotoCoreError) as exc:
-            raise SourceError(f"cannot list {self.location(under)}: {exc}") from exc
+            raise s3_error(f"cannot list {self.location(under)}", exc) from exc
         return keys
 
     # -- internals ---------------------------------------------------------------------------------------
@@ -130,9 +129,9 @@ class SparkifySource(ConfigurableResource):
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
                 raise SourceObjectMissing(self.location(key)) from None
-            raise SourceError(f"cannot read {self.location(key)}: {exc}") from exc
+            raise s3_error(f"cannot read {self.location(key)}", exc) from exc
         except BotoCoreError as exc:
-            raise SourceError(f"cannot read {self.location(key)}: {exc}") from exc
+            raise s3_error(f"cannot read {self.location(key)}", exc) from exc
 
     def _read_local(self, key: str) -> bytes:
         try:
@@ -142,7 +141,12 @@ class SparkifySource(ConfigurableResource):
         except FileNotFoundError:
             raise SourceObjectMissing(str(Path(self.uri) / key)) from None
         except OSError as exc:
+            self._require_directory()  # the better message when SPARKIFY_SOURCE is a file
             raise SourceError(f"cannot read {Path(self.uri) / key}: {exc.strerror}") from exc
+
+    def _require_directory(self) -> None:
+        if not os.path.isdir(self.uri):
+            raise SourceError(f"SPARKIFY_SOURCE={self.uri!r} is not a directory")
 
 
 def _local_json_files(root: str, folder: str) -> Iterator[str]:

@@ -1,16 +1,34 @@
 """Staging: the source files as they are, one row a record (SPEC.md, "Tables"), bad records set aside."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from dagster import AssetExecutionContext, Backoff, Failure, Jitter, MaterializeResult, RetryPolicy, asset
 
 from sparkify_assets.metadata import load_metadata, table_metadata
 from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
-from sparkify_assets.sources.errors import SourceObjectMissing
+from sparkify_assets.sources.errors import SourceError, SourceUnreachable
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import Warehouse
 
-#: Transient faults (S3 throttling, a dropped warehouse connection) are retried; each attempt is one
-#: transaction, so a retry repeats the load from scratch.
+#: Retried: transient faults, that is S3 still throttled, failing (5xx) or unreachable once boto3's own
+#: retries are spent (SourceUnreachable), and warehouse errors such as a dropped connection. Each attempt is
+#: one transaction, so a retry repeats the load from scratch. Not retried: every other source error (a
+#: missing day file or bucket, AccessDenied, bad credentials, a bad SPARKIFY_SOURCE, COPY's prefix clash),
+#: which fails the step at once (`permanent_source_errors_fail_at_once`).
 LOAD_RETRY_POLICY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
+
+
+@contextmanager
+def permanent_source_errors_fail_at_once() -> Iterator[None]:
+    """Turn a permanent SourceError into a Failure that the RetryPolicy does not retry (running the step
+    again cannot fix data, settings or permissions); SourceUnreachable and other errors pass unchanged."""
+    try:
+        yield
+    except SourceUnreachable:
+        raise
+    except SourceError as exc:
+        raise Failure(str(exc), allow_retries=False) from None
 
 
 @asset(
@@ -27,11 +45,8 @@ def staging_events(context: AssetExecutionContext, warehouse: Warehouse, source:
     """
     window = DayWindow.from_time_window(*context.partition_time_window)
     warehouse.create_tables()
-    try:
+    with permanent_source_errors_fail_at_once():
         loads = warehouse.load_staging_events(source, window, context.log.info)
-    except SourceObjectMissing as exc:
-        # Not transient: fail at once, naming the key.
-        raise Failure(str(exc), allow_retries=False) from None
     return MaterializeResult(
         metadata={
             **table_metadata(warehouse, "staging_events", window, "partition_day"),
@@ -51,7 +66,8 @@ def staging_events(context: AssetExecutionContext, warehouse: Warehouse, source:
 def staging_songs(context: AssetExecutionContext, warehouse: Warehouse, source: SparkifySource) -> MaterializeResult:
     """One row per song file under `song_data/` (the Million Song Dataset subset). Not partitioned."""
     warehouse.create_tables()
-    loads = warehouse.load_staging_songs(source, context.log.info)
+    with permanent_source_errors_fail_at_once():
+        loads = warehouse.load_staging_songs(source, context.log.info)
     return MaterializeResult(
         metadata={
             **table_metadata(warehouse, "staging_songs"),

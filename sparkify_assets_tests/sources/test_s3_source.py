@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import boto3
 import pytest
 from dagster import build_resources
+from dagster_aws.s3 import S3Resource
 
 from sparkify_assets.resources import source_resource
-from sparkify_assets.sources.errors import SourceObjectMissing
+from sparkify_assets.sources.errors import SourceError, SourceObjectMissing, SourceUnreachable
+from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets_tests.conftest import month_range, resources_for, run_graph, upload_tree
 from sparkify_assets_tests.oracle import expected_warehouse
 
@@ -65,3 +68,23 @@ def test_missing_day_object_names_the_s3_key(s3_sample: str) -> None:
     assert (
         str(missing.value) == "missing source file: s3://sparkify-test/raw/v1/log_data/2030/01/2030-01-01-events.json"
     )
+
+
+def test_a_missing_bucket_is_a_permanent_error_naming_the_bucket_and_the_code(aws_test_env: str) -> None:
+    source = SparkifySource(uri="s3://sparkify-no-such-bucket/raw", s3=S3Resource(max_attempts=0))
+    for attempt in (source.song_keys, lambda: source.read("log_data/2018/11/2018-11-05-events.json")):
+        with pytest.raises(SourceError) as refused:
+            attempt()
+        assert not isinstance(refused.value, SourceUnreachable)
+        assert "s3://sparkify-no-such-bucket/raw/" in str(refused.value) and "NoSuchBucket" in str(refused.value)
+
+
+def test_an_endpoint_that_does_not_answer_is_transient(aws_test_env: str) -> None:
+    with socket.socket() as closed:  # a port nothing listens on: every connection is refused
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    source = SparkifySource(uri="s3://sparkify-test/raw", s3=S3Resource(endpoint_url=endpoint, max_attempts=0))
+    with pytest.raises(SourceUnreachable, match=r"cannot read s3://sparkify-test/raw/song_data/x\.json: Could not"):
+        source.read("song_data/x.json")
+    with pytest.raises(SourceUnreachable, match=r"cannot list s3://sparkify-test/raw/song_data/"):
+        source.song_keys()

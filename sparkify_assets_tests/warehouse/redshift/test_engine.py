@@ -204,6 +204,30 @@ def test_an_object_sharing_the_days_key_stops_the_load_before_anything_runs(
         client.delete_object(Bucket=BUCKET, Key=stray)
 
 
+def test_an_object_sharing_the_days_key_fails_the_step_without_retries(
+    s3_source: SparkifySource, aws_test_env: str
+) -> None:
+    """Moving the stray object is the fix; running the step again would only meet it again."""
+    client = boto3.client("s3", region_name="us-west-2", endpoint_url=aws_test_env)
+    stray = f"{PREFIX}/log_data/2018/11/{DAY}-events.json.bak"
+    client.put_object(Bucket=BUCKET, Key=stray, Body=b"{}")
+    try:
+        log = StatementLog()
+        result = run_graph(
+            {"warehouse": recording_warehouse(log), "source": s3_source},
+            partition=DAY,
+            selection=["staging_events"],
+            raise_on_error=False,
+        )
+    finally:
+        client.delete_object(Bucket=BUCKET, Key=stray)
+    kinds = [event.event_type_value for event in result.all_events]
+    assert "STEP_FAILURE" in kinds and "STEP_UP_FOR_RETRY" not in kinds
+    (failure,) = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    assert f"COPY would also load s3://{BUCKET}/{stray}" in failure.event_specific_data.error.message
+    assert not [sql for sql in log.sql if sql.startswith(("COPY", "DELETE", "INSERT"))]  # only the DDL ran
+
+
 def test_a_missing_day_file_is_an_error_naming_its_key(s3_source: SparkifySource) -> None:
     """SPEC.md: a missing partition file is an error that names the key."""
     log = StatementLog()
