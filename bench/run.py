@@ -189,13 +189,26 @@ def row_counts(database: Path) -> dict[str, int]:
 
 
 # -- the two builds -----------------------------------------------------------------------------------------
-def fresh_run_dir(name: str) -> Path:
+def fresh_run_dir(name: str, args: argparse.Namespace) -> Path:
+    """An empty folder for one build, with a fresh Dagster instance (``dagster_home``) in it.
+
+    With ``--instance-dir`` the instance lives under that folder instead (a symlink points to it), e.g. on
+    tmpfs to measure how much of (a) is the SQLite instance's writes and fsyncs.
+    """
     run_dir = OUT / "runs" / name
     shutil.rmtree(run_dir, ignore_errors=True)
-    (run_dir / "dagster_home").mkdir(parents=True)
+    run_dir.mkdir(parents=True)
+    home = run_dir / "dagster_home"
+    if args.instance_dir:
+        target = args.instance_dir / name
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        home.symlink_to(target.resolve(), target_is_directory=True)
+    else:
+        home.mkdir()
     project_settings = REPO / "dagster.yaml"
     settings = project_settings.read_text() if project_settings.exists() else ""
-    (run_dir / "dagster_home" / "dagster.yaml").write_text(settings + "\ntelemetry:\n  enabled: false\n")
+    (home / "dagster.yaml").write_text(settings + "\ntelemetry:\n  enabled: false\n")
     return run_dir
 
 
@@ -222,7 +235,7 @@ def dagster_command(select: str, *partition: str) -> list[str]:
 
 
 def run_dagster(name: str, sample: Path, scale: Scale, args: argparse.Namespace) -> Measurement:
-    run_dir = fresh_run_dir(name)
+    run_dir = fresh_run_dir(name, args)
     command = dagster_command(args.select, "--partition-range", f"{scale.first_day}...{scale.last_day}")
     result = measure("dagster", command, dagster_env(run_dir, sample, scale, args), run_dir / "dagster.log")
     _require_success(result, run_dir / "dagster.log")
@@ -299,7 +312,7 @@ def incremental(sample: Path, scale: Scale, args: argparse.Namespace, month_dir:
     day = scale.last_day
     if month_dir is None:  # no full build ran: load the month first (not measured)
         month_dir = Path(run_dagster("incremental-month", sample, scale, args).detail["run_dir"])
-    one_day = fresh_run_dir("incremental-1-day")
+    one_day = fresh_run_dir("incremental-1-day", args)
     setup = dagster_command(args.select, "--partition-range", f"{day}...{day}")
     result = measure("setup", setup, dagster_env(one_day, sample, scale, args), one_day / "setup.log")
     _require_success(result, one_day / "setup.log")
@@ -378,6 +391,12 @@ def main() -> None:
     parser.add_argument("--skip-s3", action="store_true")
     parser.add_argument("--s3-objects", type=int, default=400)
     parser.add_argument("--s3-latency-ms", type=float, action="append", help="default: 0 and 50 (repeatable)")
+    parser.add_argument(
+        "--instance-dir",
+        type=Path,
+        help="keep each Dagster instance (DAGSTER_HOME: SQLite run and event storage) under this folder, "
+        "e.g. /dev/shm, instead of beside the build (default)",
+    )
     parser.add_argument("--markdown", type=Path, help="also write the figures as a Markdown table to this file")
     args = parser.parse_args()
     args.s3_latency_ms = args.s3_latency_ms or [0.0, 50.0]
@@ -386,7 +405,12 @@ def main() -> None:
     sample, info = ensure_sample(scale, args.data_dir)
     results: dict[str, Any] = {"machine": machine(), "scale": asdict(scale) | {"start": scale.first_day}}
     results["sample"] = info | {"path": str(sample)}
-    results["settings"] = {"memory_limit": args.memory_limit, "select": args.select, "rounds": args.rounds}
+    results["settings"] = {
+        "memory_limit": args.memory_limit,
+        "select": args.select,
+        "rounds": args.rounds,
+        "instance_dir": str(args.instance_dir or "beside each build"),
+    }
     month_dir = None
     if not args.skip_full:
         print(f"\n(a) dagster asset materialize --select {args.select!r} vs (b) bench/reference.py, interleaved:")
@@ -484,7 +508,7 @@ def markdown(results: dict[str, Any]) -> str:
         f"{info['events']:,} events in {info['event_files']} day files ({info['event_bytes'] / 1e6:,.0f} MB) and "
         f"{info['song_files']:,} song files; {m['nproc']} cores ({m['cpu_model']}), {m['memory_gb']} GB; "
         f"DuckDB {m['duckdb']}, memory_limit {settings['memory_limit']} for both builds; "
-        f"median of {settings['rounds']} interleaved rounds.",
+        f"median of {settings['rounds']} interleaved rounds; Dagster instance {settings['instance_dir']}.",
         "",
         "| figure | value |",
         "|---|---:|",

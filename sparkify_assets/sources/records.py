@@ -10,6 +10,11 @@ the warehouse validates it). In a large file those lines are found by Arrow comp
 bytes, so they never become Python objects; only the other lines (blank lines, the lines of a
 pretty-printed object, bad lines) are looked at in Python, with the same rules as a small file, which is
 read line by line. Both give the same records (`sparkify_assets_tests/sources/test_records.py`).
+
+One JSON rule is enforced here, because DuckDB's parser is lenient about it: ``NaN``, ``Infinity`` and
+numbers too large for a double (``1e999``) are not JSON numbers (RFC 8259), so a record holding one is
+rejected as not valid JSON (DuckDB would load NaN or inf; Redshift's COPY documents only JSON's values).
+Only the few records a regular expression flags as possibly holding one are decoded in Python.
 """
 
 from __future__ import annotations
@@ -21,8 +26,30 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
+
+class _NotAJsonNumber(ValueError):
+    """A NaN, an infinity or an overflowing number where JSON wants a number."""
+
+
+def _no_constant(name: str) -> float:
+    raise _NotAJsonNumber(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotAJsonNumber(f"{text} is too large for a double")
+    return value
+
+
+#: Finds where a record ends (lenient about NaN, so a multi-line object holding one stays one record).
 _DECODER = json.JSONDecoder()
+#: Decides whether a record's numbers are JSON numbers.
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
 _BOM = b"\xef\xbb\xbf"
+#: Records that may hold a non-finite number (a bare nan/inf token in any case, as DuckDB accepts them, or
+#: an exponent of three digits or more); only these few are decoded in Python to be sure.
+_MAYBE_NOT_FINITE = r"[:,\[]\s*[-+]?(?i:nan|inf)|[0-9][eE][-+]?[0-9]{3}"
 
 #: Files at least this large are split with Arrow kernels; smaller ones (song files) line by line.
 ARROW_SPLIT_BYTES = 64 * 1024
@@ -97,13 +124,45 @@ class FileRecords:
 
 def split_records(source_key: str, data: bytes) -> FileRecords:
     """Return every record of ``data`` (the bytes of one file) with its 1-based starting line number."""
-    if len(data) >= ARROW_SPLIT_BYTES:
-        table = _split_with_arrow(data)
-        if table is not None:
-            return FileRecords(source_key, table)
-    records = RecordColumns()
-    split_into(records, data)
-    return FileRecords(source_key, records.table())
+    table = _split_with_arrow(data) if len(data) >= ARROW_SPLIT_BYTES else None
+    if table is None:
+        records = RecordColumns()
+        split_into(records, data)
+        table = records.table()
+    return FileRecords(source_key, _reject_non_finite_numbers(table))
+
+
+def _reject_non_finite_numbers(table: pa.Table) -> pa.Table:
+    """Give a reason to each record that holds NaN, an infinity or an overflowing number (see above)."""
+    texts, errors = table.column("raw_text"), table.column("scan_error")
+    suspects = pc.indices_nonzero(
+        pc.and_(pc.is_null(errors), pc.match_substring_regex(texts, _MAYBE_NOT_FINITE))
+    ).to_pylist()
+    if not suspects:
+        return table
+    found = {index: reason for index in suspects if (reason := _non_finite_number(texts[index].as_py()))}
+    if not found:
+        return table
+    reasons = errors.to_pylist()
+    for index, reason in found.items():
+        reasons[index] = f"not valid JSON: {reason}"
+    return table.set_column(2, RECORD_SCHEMA.field("scan_error"), pa.array(reasons, pa.string()))
+
+
+def _non_finite_number(text: str) -> str | None:
+    """Why ``text`` is not valid JSON because of a number, or ``None`` (any other fault: the warehouse's
+    parser judges it, as for every record)."""
+    try:
+        _STRICT_DECODER.decode(text)
+    except _NotAJsonNumber as exc:
+        return str(exc)
+    except json.JSONDecodeError as exc:  # a token Python does not know, such as DuckDB's lower-case nan/inf
+        token = text[exc.pos : exc.pos + 8].lstrip("-+")
+        if token[:3].lower() in ("nan", "inf"):
+            return f"{token.split(',')[0].split('}')[0].strip()} is not a JSON number"
+    except (ValueError, RecursionError):
+        pass
+    return None
 
 
 def split_into(records: RecordColumns, data: bytes) -> None:

@@ -81,3 +81,31 @@ def test_large_files_give_the_same_records_as_small_files(
     line_by_line = rows(data)
     with patch.object(records, "ARROW_SPLIT_BYTES", 0), patch.object(records, "_OBJECT_LINES", object_lines):
         assert rows(data) == line_by_line
+
+
+def test_nan_infinity_and_overflowing_numbers_are_not_valid_json() -> None:
+    """RFC 8259 has no NaN or Infinity (DuckDB's parser accepts them, in any case; Redshift's COPY does not):
+    such a record is rejected here, naming the token, in a small file and in a large one alike."""
+    lines = [
+        b'{"ts": 1, "length": NaN}',
+        b'{"ts": 2, "registration": -Infinity}',
+        b'{"ts": 3, "length": nan, "page": "NextSong"}',
+        b'{"ts": 4, "length": 1e999}',
+        b'{"ts": 5,',
+        b' "length": Infinity}',
+        b'{"ts": 6, "artist": "NaN: Infinity, 1e999", "length": 1e300}',
+        b'{"ts": 7, "location": "Nanaimo, BC", "userAgent": "inf"}',
+    ]
+    expected = [
+        (1, "not valid JSON: NaN is not a JSON number"),
+        (2, "not valid JSON: -Infinity is not a JSON number"),
+        (3, "not valid JSON: nan is not a JSON number"),
+        (4, "not valid JSON: 1e999 is too large for a double"),
+        (5, "not valid JSON: Infinity is not a JSON number"),  # a multi-line object stays one record
+        (7, None),  # the tokens are inside strings
+        (8, None),
+    ]
+    small = b"\n".join(lines)
+    large = small + b"\n" + b" " * records.ARROW_SPLIT_BYTES
+    for data in (small, large):
+        assert [(line, error) for line, _, error in rows(data)] == expected
