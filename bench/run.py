@@ -197,7 +197,7 @@ def fresh_run_dir(name: str, args: argparse.Namespace) -> Path:
     """
     run_dir = OUT / "runs" / name
     shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
     home = run_dir / "dagster_home"
     if args.instance_dir:
         target = args.instance_dir / name

@@ -16,6 +16,8 @@ from dagster import DagsterInvariantViolationError, OpExecutionContext
 Rows = list[tuple[Any, ...]]
 #: A test's answer to a query: rows, or None for the default answer.
 Answer = Callable[[str], Rows | None]
+#: What the server raises for a statement (any statement, not only queries), or None: it runs.
+Failure = Callable[[str], BaseException | None]
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _TOKEN = re.compile(r"\b(?:SELECT|FROM)\b|[(),]", re.IGNORECASE)
@@ -44,6 +46,13 @@ class StatementLog:
 
     answer: Answer | None = None
     statements: list[RecordedStatement] = field(default_factory=list)
+    fail: Failure | None = None
+
+    def raise_for(self, sql: str) -> None:
+        """Raise what ``fail`` says the server answers to ``sql`` (after it was recorded as sent)."""
+        error = self.fail(sql) if self.fail is not None else None
+        if error is not None:
+            raise error
 
     def record(self, sql: str, kind: str = "sql") -> None:
         self.statements.append(RecordedStatement(sql, _current_step(), kind))

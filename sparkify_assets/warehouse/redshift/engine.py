@@ -87,6 +87,16 @@ SELECT
 """
 
 
+#: What Redshift answers when COPY cannot read the source for good: the IAM role cannot be assumed, or S3
+#: refuses the role (403) or has no such bucket (404). Running the step again cannot help.
+_SOURCE_REFUSED = re.compile(
+    r"not authorized to (?:get credentials of role|assume IAM Role)"
+    r"|S3ServiceException:.*Status 40[34]"
+    r"|\b(?:AccessDenied|NoSuchBucket|InvalidAccessKeyId)\b",
+    re.IGNORECASE,
+)
+
+
 class RedshiftSettingError(ValueError):
     """A Redshift setting is missing or malformed; the message names the environment variable."""
 
@@ -377,7 +387,13 @@ class RedshiftWarehouse(Warehouse):
     def _copy(self, cursor: Any, kind: str, params: Mapping[str, SqlValue]) -> FileLoad:
         """COPY one source into staging (and its bad records into staging_rejects), inside the open transaction."""
         params = {**params, "copy_table": Identifier(f"staging_{kind}_copy")}
-        self._run_file(cursor, SQL / f"copy_{kind}.sql", params)
+        try:
+            self._run_file(cursor, SQL / f"copy_{kind}.sql", params)
+        except redshift_connector.ProgrammingError as exc:
+            if _SOURCE_REFUSED.search(str(exc)):
+                source = params.get("object_uri") or params.get("prefix_uri")
+                raise SourceError(f"COPY cannot read {source} with {self.iam_role_arn}: {exc}") from exc
+            raise
         ((copy_count,),) = self._fetch(cursor, _LAST_COPY_COUNT, {})
         self._run_file(cursor, SQL / f"load_errors_{'serverless' if self.is_serverless else 'provisioned'}.sql", {})
         self._run_file(cursor, SQL / f"stage_{kind}.sql", params)

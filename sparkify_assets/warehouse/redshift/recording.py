@@ -35,6 +35,7 @@ class RecordingCursor:
             # What the server answers to a string of several statements.
             raise redshift_connector.ProgrammingError("cannot insert multiple commands into a prepared statement")
         self._log.record(operation)
+        self._log.raise_for(operation)
         self._rows = self._log.rows_for(operation) if is_query(operation) else None
         return self
 

@@ -5,11 +5,14 @@ loading exactly the day's object."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import boto3
 import pytest
+import redshift_connector
 from dagster import ExecuteInProcessResult
 
 from sparkify_assets.partitions import DayWindow
@@ -189,43 +192,85 @@ def test_a_copy_whose_count_does_not_add_up_rolls_the_partition_back(s3_source: 
     assert log.sql[-1] == "ROLLBACK" and "COMMIT" not in log.sql
 
 
+@contextmanager
+def stray_object_beside(day: str, endpoint: str) -> Iterator[str]:
+    """A ``...-events.json.bak`` sharing the day file's key prefix, for the duration of the block."""
+    client = boto3.client("s3", region_name="us-west-2", endpoint_url=endpoint)
+    stray = f"{PREFIX}/log_data/2018/11/{day}-events.json.bak"
+    client.put_object(Bucket=BUCKET, Key=stray, Body=b"{}")
+    try:
+        yield stray
+    finally:
+        client.delete_object(Bucket=BUCKET, Key=stray)
+
+
 def test_an_object_sharing_the_days_key_stops_the_load_before_anything_runs(
     s3_source: SparkifySource, aws_test_env: str
 ) -> None:
-    client = boto3.client("s3", region_name="us-west-2", endpoint_url=aws_test_env)
-    stray = f"{PREFIX}/log_data/2018/11/2018-11-04-events.json.bak"
-    client.put_object(Bucket=BUCKET, Key=stray, Body=b"{}")
-    try:
-        log = StatementLog()
-        with pytest.raises(SourceError, match=r"2018-11-04-events\.json\.bak"):
-            recording_warehouse(log).load_staging_events(s3_source, DayWindow.parse("2018-11-04"), print)
-        assert log.sql == []
-    finally:
-        client.delete_object(Bucket=BUCKET, Key=stray)
+    log = StatementLog()
+    with (
+        stray_object_beside("2018-11-04", aws_test_env),
+        pytest.raises(SourceError, match=r"2018-11-04-events\.json\.bak"),
+    ):
+        recording_warehouse(log).load_staging_events(s3_source, DayWindow.parse("2018-11-04"), print)
+    assert log.sql == []
 
 
 def test_an_object_sharing_the_days_key_fails_the_step_without_retries(
     s3_source: SparkifySource, aws_test_env: str
 ) -> None:
     """Moving the stray object is the fix; running the step again would only meet it again."""
-    client = boto3.client("s3", region_name="us-west-2", endpoint_url=aws_test_env)
-    stray = f"{PREFIX}/log_data/2018/11/{DAY}-events.json.bak"
-    client.put_object(Bucket=BUCKET, Key=stray, Body=b"{}")
-    try:
-        log = StatementLog()
+    log = StatementLog()
+    with stray_object_beside(DAY, aws_test_env) as stray:
         result = run_graph(
             {"warehouse": recording_warehouse(log), "source": s3_source},
             partition=DAY,
             selection=["staging_events"],
             raise_on_error=False,
         )
-    finally:
-        client.delete_object(Bucket=BUCKET, Key=stray)
     kinds = [event.event_type_value for event in result.all_events]
     assert "STEP_FAILURE" in kinds and "STEP_UP_FOR_RETRY" not in kinds
     (failure,) = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
     assert f"COPY would also load s3://{BUCKET}/{stray}" in failure.event_specific_data.error.message
     assert not [sql for sql in log.sql if sql.startswith(("COPY", "DELETE", "INSERT"))]  # only the DDL ran
+
+
+def copy_fails_with(message: str) -> StatementLog:
+    """A log whose server answers every COPY with ``message`` (a ProgrammingError, as redshift-connector raises)."""
+    error = redshift_connector.ProgrammingError(message)
+    return StatementLog(fail=lambda sql: error if sql.startswith("COPY") else None)
+
+
+@pytest.mark.parametrize(
+    "server_error",
+    [
+        "S3ServiceException:Access Denied,Status 403,Error AccessDenied,Rid X",
+        "Not authorized to get credentials of role arn:aws:iam::123456789012:role/sparkify-copy",
+        "S3ServiceException:The specified bucket does not exist,Status 404,Error NoSuchBucket",
+    ],
+)
+def test_a_copy_the_source_refuses_fails_the_step_at_once(s3_source: SparkifySource, server_error: str) -> None:
+    """A role or bucket problem is not fixed by running the step again."""
+    log = copy_fails_with(server_error)
+    result = run_graph(
+        {"warehouse": recording_warehouse(log), "source": s3_source},
+        partition=DAY,
+        selection=["staging_events"],
+        raise_on_error=False,
+    )
+    kinds = [event.event_type_value for event in result.all_events]
+    assert "STEP_FAILURE" in kinds and "STEP_UP_FOR_RETRY" not in kinds
+    (failure,) = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
+    message = failure.event_specific_data.error.message
+    assert f"COPY cannot read {SOURCE_URI}/log_data/2018/11/{DAY}-events.json with {ROLE_ARN}" in message
+    assert server_error in message
+    assert log.sql[-1] == "ROLLBACK"
+
+
+def test_other_copy_errors_are_left_to_the_retry_policy(s3_source: SparkifySource) -> None:
+    throttled = "S3ServiceException:Please reduce your request rate.,Status 503,Error SlowDown"
+    with pytest.raises(redshift_connector.ProgrammingError, match="SlowDown"):
+        recording_warehouse(copy_fails_with(throttled)).load_staging_events(s3_source, WINDOW, print)
 
 
 def test_a_missing_day_file_is_an_error_naming_its_key(s3_source: SparkifySource) -> None:
