@@ -92,6 +92,22 @@ def run_graph(
     )
 
 
+def step_events(result: ExecuteInProcessResult, kind: str, step: str | None = None) -> list[Any]:
+    """The run's events of one type (``STEP_FAILURE``, ``STEP_UP_FOR_RETRY``...), of one step if given."""
+    return [e for e in result.all_events if e.event_type_value == kind and (step is None or e.step_key == step)]
+
+
+def assert_failed_at_once(result: ExecuteInProcessResult, step: str, *named: str) -> None:
+    """The step failed on its first attempt (no retry), with a message naming each of ``named``."""
+    assert not result.success
+    assert not step_events(result, "STEP_UP_FOR_RETRY"), "a permanent error was retried"
+    (failure,) = step_events(result, "STEP_FAILURE")
+    assert failure.step_key == step
+    message = failure.event_specific_data.error.message
+    for text in named:
+        assert text in message
+
+
 def month_range(sample: Path) -> tuple[str, str]:
     """First and last day file of a sample."""
     days = sorted(p.name[:10] for p in (sample / "log_data").rglob("*-events.json"))

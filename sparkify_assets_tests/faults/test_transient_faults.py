@@ -26,7 +26,7 @@ from dagster_aws.s3 import S3Resource
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.resources import source_resource
 from sparkify_assets.sources.layout import event_key
-from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph, upload_tree
+from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph, step_events, upload_tree
 from sparkify_assets_tests.faults.conftest import (
     DAY,
     SPEC_ASSETS,
@@ -46,13 +46,9 @@ DAY_KEY = event_key(DayWindow.parse(DAY).start_day)
 DAY_URI = f"s3://{BUCKET}/{PREFIX}/{DAY_KEY}"
 
 
-def events(result: ExecuteInProcessResult, kind: str, step: str | None = None) -> list[Any]:
-    return [e for e in result.all_events if e.event_type_value == kind and (step is None or e.step_key == step)]
-
-
 def failure_text(result: ExecuteInProcessResult) -> str:
     """Every step failure's message with its causes, as the UI shows them."""
-    return "\n".join(e.event_specific_data.error.to_string() for e in events(result, "STEP_FAILURE"))
+    return "\n".join(e.event_specific_data.error.to_string() for e in step_events(result, "STEP_FAILURE"))
 
 
 # -- S3 ---------------------------------------------------------------------------------------------------
@@ -99,7 +95,7 @@ def test_s3_throttling_is_absorbed_by_boto3_retries_with_backoff(proxy: FaultyS3
     add("s3 faults injected", 2)
     assert [g.status for g in gets] == [503, 503, 200]  # two throttled answers, then the object
     assert all(later.at - earlier.at >= 0.25 for earlier, later in pairwise(gets)), "retried without backoff"
-    assert not events(result, "STEP_UP_FOR_RETRY")  # boto3's own retries were enough
+    assert not step_events(result, "STEP_UP_FOR_RETRY")  # boto3's own retries were enough
     assert staged(tmp_path / "w.duckdb") == SPEC_DAY_FIGURES["staging_events"]
 
 
@@ -111,7 +107,7 @@ def test_an_exhausted_boto3_retry_is_retried_by_the_step(
     result = run_staging(tmp_path / "w.duckdb")
     add("s3 faults injected", 2)
     assert [g.status for g in proxy.requests_for(DAY_KEY)] == [500, 500, 200]
-    assert len(events(result, "STEP_UP_FOR_RETRY", "staging_events")) == 1
+    assert len(step_events(result, "STEP_UP_FOR_RETRY", "staging_events")) == 1
     assert staged(tmp_path / "w.duckdb") == SPEC_DAY_FIGURES["staging_events"]
 
 
@@ -125,7 +121,7 @@ def test_a_lasting_s3_fault_fails_cleanly_naming_the_key_and_writes_nothing(
     gets = [g for g in proxy.requests_for(DAY_KEY) if g.status == 503]
     add("s3 faults injected", len(gets))
     assert not result.success
-    assert len(events(result, "STEP_UP_FOR_RETRY", "staging_events")) == 2  # RetryPolicy(max_retries=2)
+    assert len(step_events(result, "STEP_UP_FOR_RETRY", "staging_events")) == 2  # RetryPolicy(max_retries=2)
     assert len(gets) == 3 * 2  # three step attempts of two requests each (one boto3 retry)
     assert DAY_URI in failure_text(result)
     assert "SlowDown" in failure_text(result)
@@ -137,7 +133,7 @@ def test_a_missing_object_fails_at_once_without_retries(proxy: FaultyS3Proxy, tm
     resources = {"source": source_resource(), "warehouse": duckdb_warehouse(tmp_path / "w.duckdb")}
     result = run_graph(resources, partition="2018-11-06", selection=["staging_events"], raise_on_error=False)
     assert not result.success
-    assert not events(result, "STEP_UP_FOR_RETRY")
+    assert not step_events(result, "STEP_UP_FOR_RETRY")
     assert len(proxy.requests_for(missing)) == 1  # a 404 is not retried by boto3 either
     assert f"missing source file: s3://{BUCKET}/{PREFIX}/{missing}" in failure_text(result)
 
@@ -166,7 +162,7 @@ def test_a_connection_dropped_during_staging_is_retried_and_loads_once(
     plan = drop_at(monkeypatch, "staging-cleared", times=1)
     result = run_graph(resources_for(day_states.current_source, database), partition=DAY, selection=SPEC_ASSETS)
     assert plan.hits == 1
-    retried = events(result, "STEP_UP_FOR_RETRY", "staging_events")
+    retried = step_events(result, "STEP_UP_FOR_RETRY", "staging_events")
     assert len(retried) == 1
     assert (
         "the warehouse connection was dropped (injected at staging-cleared)"
@@ -218,7 +214,7 @@ def test_a_dropped_redshift_connection_rolls_back_and_the_retry_commits_once() -
     )
     source = PlannedSource(uri=f"s3://{BUCKET}/{PREFIX}", s3=S3Resource(region_name="us-west-2"))
     result = run_graph({"warehouse": warehouse, "source": source}, partition=DAY, selection=["staging_events"])
-    assert dropped and len(events(result, "STEP_UP_FOR_RETRY", "staging_events")) == 1
+    assert dropped and len(step_events(result, "STEP_UP_FOR_RETRY", "staging_events")) == 1
 
     loads, current = [], None
     for statement in (" ".join(s.split()) for s in log.sql):

@@ -13,7 +13,6 @@ import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
@@ -22,27 +21,18 @@ from dagster_aws.s3 import S3Resource
 
 from sparkify_assets.sources.layout import event_key
 from sparkify_assets.sources.resource import SparkifySource
-from sparkify_assets_tests.conftest import month_range, resources_for, run_graph, upload_tree
+from sparkify_assets_tests.conftest import (
+    assert_failed_at_once,
+    month_range,
+    resources_for,
+    run_graph,
+    upload_tree,
+)
 from sparkify_assets_tests.faults.conftest import snapshot
 from sparkify_assets_tests.faults.s3_proxy import Fault, FaultyS3Proxy
 
 BUCKET, PREFIX = "sparkify-source-errors", "raw"
 STAGING = ["staging_events", "staging_songs"]
-
-
-def step_events(result: ExecuteInProcessResult, kind: str) -> list[Any]:
-    return [event for event in result.all_events if event.event_type_value == kind]
-
-
-def assert_failed_at_once(result: ExecuteInProcessResult, step: str, *named: str) -> None:
-    """The step failed on its first attempt, with a message naming each of ``named``."""
-    assert not result.success
-    assert not step_events(result, "STEP_UP_FOR_RETRY"), "a permanent error was retried"
-    (failure,) = step_events(result, "STEP_FAILURE")
-    assert failure.step_key == step
-    message = failure.event_specific_data.error.message
-    for text in named:
-        assert text in message
 
 
 def stage(source: SparkifySource | Path, warehouse: Path, step: str, partition: str | None) -> ExecuteInProcessResult:

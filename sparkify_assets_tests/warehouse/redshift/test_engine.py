@@ -22,7 +22,7 @@ from sparkify_assets.warehouse.engine import FileLoad
 from sparkify_assets.warehouse.recording import StatementLog, is_query
 from sparkify_assets.warehouse.redshift.engine import CopyMismatch
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection
-from sparkify_assets_tests.conftest import local_source, run_graph
+from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph
 from sparkify_assets_tests.warehouse.conftest import (
     BUCKET,
     PREFIX,
@@ -228,10 +228,7 @@ def test_an_object_sharing_the_days_key_fails_the_step_without_retries(
             selection=["staging_events"],
             raise_on_error=False,
         )
-    kinds = [event.event_type_value for event in result.all_events]
-    assert "STEP_FAILURE" in kinds and "STEP_UP_FOR_RETRY" not in kinds
-    (failure,) = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
-    assert f"COPY would also load s3://{BUCKET}/{stray}" in failure.event_specific_data.error.message
+    assert_failed_at_once(result, "staging_events", f"COPY would also load s3://{BUCKET}/{stray}")
     assert not [sql for sql in log.sql if sql.startswith(("COPY", "DELETE", "INSERT"))]  # only the DDL ran
 
 
@@ -258,12 +255,8 @@ def test_a_copy_the_source_refuses_fails_the_step_at_once(s3_source: SparkifySou
         selection=["staging_events"],
         raise_on_error=False,
     )
-    kinds = [event.event_type_value for event in result.all_events]
-    assert "STEP_FAILURE" in kinds and "STEP_UP_FOR_RETRY" not in kinds
-    (failure,) = [event for event in result.all_events if event.event_type_value == "STEP_FAILURE"]
-    message = failure.event_specific_data.error.message
-    assert f"COPY cannot read {SOURCE_URI}/log_data/2018/11/{DAY}-events.json with {ROLE_ARN}" in message
-    assert server_error in message
+    day_file = f"{SOURCE_URI}/log_data/2018/11/{DAY}-events.json"
+    assert_failed_at_once(result, "staging_events", f"COPY cannot read {day_file} with {ROLE_ARN}", server_error)
     assert log.sql[-1] == "ROLLBACK"
 
 
