@@ -41,7 +41,7 @@ def stage(source: SparkifySource | Path, warehouse: Path, step: str, partition: 
 
 
 def s3_source(endpoint: str, uri: str = f"s3://{BUCKET}/{PREFIX}") -> SparkifySource:
-    """An S3 source with its own test credentials; one boto3 retry, as SPARKIFY_S3_MAX_ATTEMPTS=1 gives."""
+    """An S3 source with its own test credentials and one attempt a request (SPARKIFY_S3_MAX_ATTEMPTS=1)."""
     s3 = S3Resource(
         endpoint_url=endpoint,
         region_name="us-west-2",
