@@ -20,6 +20,7 @@ Only the few records a regular expression flags as possibly holding one are deco
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -50,6 +51,8 @@ _BOM = b"\xef\xbb\xbf"
 #: Records that may hold a non-finite number (a bare nan/inf token in any case, as DuckDB accepts them, or
 #: an exponent of three digits or more); only these few are decoded in Python to be sure.
 _MAYBE_NOT_FINITE = r"[:,\[]\s*[-+]?(?i:nan|inf)|[0-9][eE][-+]?[0-9]{3}"
+#: Such a token where Python's decoder stops (it knows only NaN, Infinity and -Infinity).
+_BARE_NON_FINITE = re.compile(r"[-+]?(?:nan|inf(?:inity)?)", re.IGNORECASE)
 
 #: Files at least this large are split with Arrow kernels; smaller ones (song files) line by line.
 ARROW_SPLIT_BYTES = 64 * 1024
@@ -157,9 +160,9 @@ def _non_finite_number(text: str) -> str | None:
     except _NotAJsonNumber as exc:
         return str(exc)
     except json.JSONDecodeError as exc:  # a token Python does not know, such as DuckDB's lower-case nan/inf
-        token = text[exc.pos : exc.pos + 8].lstrip("-+")
-        if token[:3].lower() in ("nan", "inf"):
-            return f"{token.split(',')[0].split('}')[0].strip()} is not a JSON number"
+        token = _BARE_NON_FINITE.match(text, exc.pos)
+        if token is not None:
+            return f"{token.group()} is not a JSON number"
     except (ValueError, RecursionError):
         pass
     return None

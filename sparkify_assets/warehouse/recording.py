@@ -17,7 +17,7 @@ Rows = list[tuple[Any, ...]]
 #: A test's answer to a query: rows, or None for the default answer.
 Answer = Callable[[str], Rows | None]
 #: What the server raises for a statement (any statement, not only queries), or None: it runs.
-Failure = Callable[[str], BaseException | None]
+ServerError = Callable[[str], BaseException | None]
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _TOKEN = re.compile(r"\b(?:SELECT|FROM)\b|[(),]", re.IGNORECASE)
@@ -46,7 +46,7 @@ class StatementLog:
 
     answer: Answer | None = None
     statements: list[RecordedStatement] = field(default_factory=list)
-    fail: Failure | None = None
+    fail: ServerError | None = None
 
     def raise_for(self, sql: str) -> None:
         """Raise what ``fail`` says the server answers to ``sql`` (after it was recorded as sent)."""
