@@ -26,13 +26,14 @@ import json
 import os
 import platform
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,7 @@ class Measurement:
     cpu_s: float
     peak_rss_bytes: int
     returncode: int
+    started_at: float = 0.0  # epoch seconds, to place the run's own event timestamps
     detail: dict[str, Any] = field(default_factory=dict)
 
 
@@ -134,7 +136,7 @@ def measure(label: str, command: list[str], env: dict[str, str], log: Path) -> M
     largest process)."""
     peak = [0]
     with log.open("wb") as output:
-        started = time.perf_counter()
+        started_at, started = time.time(), time.perf_counter()
         process = subprocess.Popen(command, cwd=REPO, env=env, stdout=output, stderr=subprocess.STDOUT)
         done = threading.Event()
 
@@ -151,7 +153,8 @@ def measure(label: str, command: list[str], env: dict[str, str], log: Path) -> M
         poller.join()
     process.returncode = os.waitstatus_to_exitcode(status)
     peak_rss = max(peak[0], usage.ru_maxrss * 1024)
-    return Measurement(label, round(wall, 3), round(usage.ru_utime + usage.ru_stime, 3), peak_rss, process.returncode)
+    cpu = round(usage.ru_utime + usage.ru_stime, 3)
+    return Measurement(label, round(wall, 3), cpu, peak_rss, process.returncode, started_at)
 
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -292,6 +295,48 @@ def _print_build(round_: int, m: Measurement) -> None:
     )
 
 
+def run_timeline(m: Measurement) -> dict[str, Any]:
+    """Where a `dagster asset materialize` process spent its time, from its run's own event log (SQLite, in
+    the build's DAGSTER_HOME): until the first event (interpreter, imports, loading the code location,
+    planning), writing the events that precede the run's start (one planned event per asset and partition,
+    per check), and running the steps; and how many events of each type were written."""
+    (database,) = [
+        path for path in (Path(m.detail["run_dir"]) / "dagster_home" / "history" / "runs").glob("*.db")
+        if path.name != "index.db"
+    ]
+    connection = sqlite3.connect(database)
+    try:
+        rows = connection.execute("SELECT timestamp, dagster_event_type FROM event_logs ORDER BY id").fetchall()
+    finally:
+        connection.close()
+    # Dagster stores each event's time as naive UTC.
+    stamps = [(datetime.fromisoformat(str(stamp)).replace(tzinfo=UTC).timestamp(), kind) for stamp, kind in rows]
+    started = next(stamp for stamp, kind in stamps if kind == "PIPELINE_START")
+    ended = next(stamp for stamp, kind in reversed(stamps) if kind in ("PIPELINE_SUCCESS", "PIPELINE_FAILURE"))
+    counts: dict[str, int] = {}
+    for _, kind in stamps:
+        counts[kind or "log message"] = counts.get(kind or "log message", 0) + 1
+    return {
+        "until_first_event_s": round(stamps[0][0] - m.started_at, 2),
+        "events_before_start_s": round(started - stamps[0][0], 2),
+        "events_before_start": sum(1 for stamp, _ in stamps if stamp < started),
+        "running_s": round(ended - started, 2),
+        "events": len(stamps),
+        "events_by_type": dict(sorted(counts.items(), key=lambda item: -item[1])),
+    }
+
+
+def _describe_timeline(timeline: dict[str, Any]) -> str:
+    kinds = timeline["events_by_type"]
+    return (
+        f"{timeline['until_first_event_s']:.1f} s until the first event (imports, loading, planning), "
+        f"{timeline['events_before_start_s']:.1f} s writing {timeline['events_before_start']} events before the "
+        f"run starts, {timeline['running_s']:.1f} s running; {timeline['events']} events in all "
+        f"({kinds.get('ASSET_MATERIALIZATION_PLANNED', 0)} planned, {kinds.get('ASSET_MATERIALIZATION', 0)} "
+        f"materializations, {kinds.get('ASSET_CHECK_EVALUATION', 0)} check evaluations)"
+    )
+
+
 def orchestration_cost(scale: Scale, args: argparse.Namespace) -> dict[str, Any]:
     """(a) over the same days with no data (empty day files, no song files): what Dagster and the graph cost
     whatever the data, i.e. the part of (a) a larger month does not grow."""
@@ -300,9 +345,13 @@ def orchestration_cost(scale: Scale, args: argparse.Namespace) -> dict[str, Any]
     runs = [run_dagster(f"empty-month-{round_}", sample, empty, args) for round_ in range(1, args.rounds + 1)]
     for round_, m in enumerate(runs, 1):
         _print_build(round_, m)
+    median_run = sorted(runs, key=lambda m: m.wall_s)[len(runs) // 2]
+    timeline = run_timeline(median_run)
+    print(f"  the median round: {_describe_timeline(timeline)}")
     return {
         "wall_s": statistics.median(m.wall_s for m in runs),
         "cpu_s": statistics.median(m.cpu_s for m in runs),
+        "timeline": timeline,
         "runs": [asdict(m) for m in runs],
     }
 
@@ -526,6 +575,7 @@ def markdown(results: dict[str, Any]) -> str:
     if "empty_month" in results:
         empty = results["empty_month"]
         lines.append(f"| (a), same days, empty, wall (CPU) | {empty['wall_s']:.1f} s ({empty['cpu_s']:.1f} s) |")
+        lines.append(f"| (a), same days, empty: where | {_describe_timeline(empty['timeline'])} |")
         if build:
             data_ratio = (build["dagster_s"] - empty["wall_s"]) / build["reference_s"]
             lines.append(f"| (a − empty month) / b | {data_ratio:.2f} |")
