@@ -13,7 +13,6 @@ checkpointing it on every close).
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import re
 import threading
@@ -196,8 +195,7 @@ class DuckDBWarehouse(Warehouse):
                 connection.execute(statement)
             # Files are read and split into records in a background thread, SPLIT_AHEAD files ahead, while
             # DuckDB parses the batch before (DuckDB and Arrow's kernels release the interpreter lock).
-            split_files = ((key, len(data), split_records(key, data).table) for key, data in source.read_each(days))
-            for key, size, records in in_background(split_files, ahead=SPLIT_AHEAD):
+            for key, size, records in in_background(_split_files(source, days), ahead=SPLIT_AHEAD):
                 loader.add_file(connection, key, days[key], size, records)
                 loader.progress(source.location(key))
             loads = loader.finish(connection)
@@ -225,28 +223,42 @@ class DuckDBWarehouse(Warehouse):
         return loads
 
 
+def _split_files(source: SparkifySource, days: Mapping[str, date]) -> Iterator[tuple[str, int, pa.Table]]:
+    """``(key, size, records)`` of each day file; a file's bytes are let go as soon as it is split."""
+    for key, data in source.read_each(days):
+        size, records = len(data), split_records(key, data).table
+        del data  # not kept while this item waits for the consumer
+        yield key, size, records
+
+
 _DONE = object()
 
 
 def in_background(items: Iterator[T], ahead: int) -> Iterator[T]:
     """Yield the items of ``items``, computed by a background thread at most ``ahead`` items ahead.
 
-    An exception of the producer is raised in the consumer at its turn; when the consumer stops early, the
-    producer stops at its next item.
+    "Ahead" counts the item being computed: with ``ahead=1`` the thread computes the next item while the
+    consumer works on the current one, and waits for the consumer to take it before starting another, so
+    memory holds two items at most (a day file's bytes and records are large). An exception of the producer
+    is raised in the consumer at its turn; when the consumer stops early, the producer stops at its next item.
     """
-    pending: queue.Queue[Any] = queue.Queue(maxsize=ahead)
+    pending: queue.Queue[Any] = queue.Queue()
+    slots = threading.Semaphore(ahead)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for item in items:
-                while not stop.is_set():
-                    with contextlib.suppress(queue.Full):
-                        pending.put(item, timeout=0.1)
-                        break
+            iterator = iter(items)
+            while True:
+                while not slots.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     return
-            pending.put(_DONE)
+                item = next(iterator, _DONE)
+                pending.put(item)
+                if item is _DONE:
+                    return
         except BaseException as exc:  # handed to the consumer
             pending.put(_Failure(exc))
 
@@ -256,11 +268,10 @@ def in_background(items: Iterator[T], ahead: int) -> Iterator[T]:
         while (item := pending.get()) is not _DONE:
             if isinstance(item, _Failure):
                 raise item.error
+            slots.release()  # the producer may start on the next item while this one is used
             yield item
     finally:
         stop.set()
-        with contextlib.suppress(queue.Empty):
-            pending.get_nowait()  # unblock a producer waiting to put
         producer.join()
 
 
