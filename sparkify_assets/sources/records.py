@@ -87,7 +87,8 @@ class RecordColumns:
         return len(self.texts)
 
     def table(self) -> pa.Table:
-        return pa.Table.from_arrays(
+        """The records as Arrow (`RECORD_SCHEMA`), with the not-JSON-number rule applied (see the module)."""
+        table = pa.Table.from_arrays(
             [
                 pa.array(self.line_numbers, pa.int64()),
                 pa.array(self.texts, pa.string()),
@@ -95,6 +96,7 @@ class RecordColumns:
             ],
             schema=RECORD_SCHEMA,
         )
+        return _reject_non_finite_numbers(table)
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def split_records(source_key: str, data: bytes) -> FileRecords:
         records = RecordColumns()
         split_into(records, data)
         table = records.table()
-    return FileRecords(source_key, _reject_non_finite_numbers(table))
+    return FileRecords(source_key, table)
 
 
 def _reject_non_finite_numbers(table: pa.Table) -> pa.Table:
@@ -226,10 +228,12 @@ def _split_with_arrow(data: bytes) -> pa.Table | None:
     carriage_returns = pc.ends_with(texts, "\r")
     if pc.any(carriage_returns).as_py():
         texts = pc.if_else(carriage_returns, pc.utf8_slice_codeunits(texts, 0, -1), texts)
-    table = pa.Table.from_arrays(
-        [pc.add(plain_index.cast(pa.int64()), 1), texts, pa.nulls(len(texts), pa.string())], schema=RECORD_SCHEMA
+    table = _reject_non_finite_numbers(
+        pa.Table.from_arrays(
+            [pc.add(plain_index.cast(pa.int64()), 1), texts, pa.nulls(len(texts), pa.string())], schema=RECORD_SCHEMA
+        )
     )
-    if len(slow):
+    if len(slow):  # slow.table() applies the rule to its own records
         table = pa.concat_tables([table, slow.table()])  # not sorted: see FileRecords
     return table
 

@@ -109,3 +109,11 @@ def test_nan_infinity_and_overflowing_numbers_are_not_valid_json() -> None:
     large = small + b"\n" + b" " * records.ARROW_SPLIT_BYTES
     for data in (small, large):
         assert [(line, error) for line, _, error in rows(data)] == expected
+
+
+def test_song_files_batched_line_by_line_get_the_same_number_rule() -> None:
+    """The song loader batches many small files through `split_into`; their records follow the same rule."""
+    batch = records.RecordColumns()
+    records.split_into(batch, b'{"song_id": "S1", "duration": NaN}\n')
+    records.split_into(batch, b'{"song_id": "S2", "duration": 200.5}\n')
+    assert batch.table().column("scan_error").to_pylist() == ["not valid JSON: NaN is not a JSON number", None]
