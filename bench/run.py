@@ -192,21 +192,22 @@ def row_counts(database: Path) -> dict[str, int]:
 
 
 # -- the two builds -----------------------------------------------------------------------------------------
+def _empty_dir(path: Path) -> Path:
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def fresh_run_dir(name: str, args: argparse.Namespace) -> Path:
     """An empty folder for one build, with a fresh Dagster instance (``dagster_home``) in it.
 
     With ``--instance-dir`` the instance lives under that folder instead (a symlink points to it), e.g. on
     tmpfs to measure how much of (a) is the SQLite instance's writes and fsyncs.
     """
-    run_dir = OUT / "runs" / name
-    shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = _empty_dir(OUT / "runs" / name)
     home = run_dir / "dagster_home"
     if args.instance_dir:
-        target = args.instance_dir / name
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
-        home.symlink_to(target.resolve(), target_is_directory=True)
+        home.symlink_to(_empty_dir(args.instance_dir / name).resolve(), target_is_directory=True)
     else:
         home.mkdir()
     project_settings = REPO / "dagster.yaml"
@@ -247,9 +248,7 @@ def run_dagster(name: str, sample: Path, scale: Scale, args: argparse.Namespace)
 
 
 def run_reference(name: str, sample: Path, args: argparse.Namespace) -> Measurement:
-    run_dir = OUT / "runs" / name
-    shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
+    run_dir = _empty_dir(OUT / "runs" / name)
     command = [sys.executable, str(BENCH / "reference.py"), "--source", str(sample)]
     command += ["--database", str(run_dir / "warehouse.duckdb"), "--memory-limit", args.memory_limit]
     result = measure("reference", command, dict(os.environ), run_dir / "reference.log")
