@@ -9,6 +9,20 @@ SAMPLE_DIR := $(DATA)/sample
 SAMPLE_ARGS ?= --days 30 --songs 400 --events-per-day 400
 export DAGSTER_HOME ?= $(DATA)/dagster_home
 
+# The partitions `make run` and `make dev` show: exactly the days the source holds (`sparkify days` prints
+# FIRST...LAST), unless SPARKIFY_PARTITIONS_START / SPARKIFY_PARTITIONS_END are set in the environment (an
+# empty END: up to yesterday, moving on every day, as in production). A recipe prefix, ending in `&&`.
+SOURCE_DAYS = days="$$($(BIN)/sparkify days)" && \
+	export SPARKIFY_PARTITIONS_START="$${SPARKIFY_PARTITIONS_START-$${days%...*}}" \
+	       SPARKIFY_PARTITIONS_END="$${SPARKIFY_PARTITIONS_END-$${days\#*...}}" &&
+
+# Runs print a line per step at INFO (dagster.yaml); `make run VERBOSE=1` prints Dagster's full log instead.
+VERBOSE ?=
+FULL_LOG := --config-json '{"loggers": {"console": {"config": {"log_level": "DEBUG"}}}}'
+# Dagster 1.13 says on every `dagster asset materialize` and `dagster dev` that `dg launch` / `dg dev`
+# supersede them; `dg` is another tool (dagster-dg-cli) this project does not use: those two warnings are hidden.
+NO_SUPERSEDED_WARNING := PYTHONWARNINGS='ignore:Function `asset_materialize_command` is superseded,ignore:Function `dev_command` is superseded'
+
 .PHONY: install sample run dev test lint bench clean
 
 install: $(VENV)/.installed
@@ -19,8 +33,12 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-$(DAGSTER_HOME):
-	mkdir -p $@ && cp dagster.yaml $@/dagster.yaml
+# The instance settings: make's own instance follows dagster.yaml; a DAGSTER_HOME of yours gets it only if it
+# has none.
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	@mkdir -p $(@D)
+	@if [ ! -e $@ ] || [ "$(DAGSTER_HOME)" = "$(DATA)/dagster_home" ]; then cp dagster.yaml $@; \
+	else echo "note: $@ differs from dagster.yaml and is yours: not replaced"; fi
 
 # Generate the project's own sample (deterministic) unless SPARKIFY_SOURCE points elsewhere.
 sample: install
@@ -29,14 +47,23 @@ sample: install
 	fi
 
 # Every asset over every day the source holds, in one run; then rows per table and the checks.
-run: sample $(DAGSTER_HOME)
-	$(BIN)/dagster asset materialize -m sparkify_assets --select '*' \
-		--partition-range "$$($(BIN)/sparkify days)"
-	$(BIN)/sparkify summary
+run: sample $(DAGSTER_HOME)/dagster.yaml
+	@$(SOURCE_DAYS) \
+	echo "dagster asset materialize -m sparkify_assets.definitions --select '*' --partition-range $$days" && \
+	$(NO_SUPERSEDED_WARNING) $(BIN)/dagster asset materialize -m sparkify_assets.definitions --select '*' \
+		--partition-range "$$days" $(if $(VERBOSE),$(FULL_LOG))
+	@echo "sparkify summary" && $(BIN)/sparkify summary
 
-# The Dagster UI (webserver + daemon, so the schedule runs) on http://127.0.0.1:3000
-dev: sample $(DAGSTER_HOME)
-	$(BIN)/dagster dev -m sparkify_assets -h 127.0.0.1 -p 3000
+# The Dagster UI (webserver + daemon) on http://127.0.0.1:3000. The daily schedule starts running
+# (SPARKIFY_AUTOMATION=sensor: the arrival sensor instead; off: neither); see the README, "Operating it".
+# It runs in DAGSTER_HOME: started beside the repository's dagster.yaml, `dagster dev` warns that it does
+# not use that file (it reads DAGSTER_HOME's copy).
+dev: sample $(DAGSTER_HOME)/dagster.yaml
+	@$(SOURCE_DAYS) export SPARKIFY_AUTOMATION="$${SPARKIFY_AUTOMATION-schedule}" && \
+	echo "dagster dev -w workspace.yaml: partitions $$SPARKIFY_PARTITIONS_START...$$SPARKIFY_PARTITIONS_END," \
+		"automation: $$SPARKIFY_AUTOMATION" && \
+	cd "$(DAGSTER_HOME)" && \
+	$(NO_SUPERSEDED_WARNING) $(CURDIR)/$(BIN)/dagster dev -w $(CURDIR)/workspace.yaml -h 127.0.0.1 -p 3000
 
 test: install
 	$(BIN)/pytest

@@ -1,7 +1,8 @@
-"""The `sparkify` command: `sparkify sample`, `sparkify sql`, `sparkify infra`.
+"""The `sparkify` command: sample data, the source's days, a run's summary, the SQL plan, the Redshift cluster.
 
-Each subcommand lives in the module that owns its domain and exposes
-`configure_parser(parser)` and `run(args) -> int`; this file only wires them.
+Each subcommand lives in the module that owns its domain and exposes `configure_parser(parser)` and
+`run(args) -> int`; this file only wires them. Only the chosen subcommand's module is imported, and those
+modules import Dagster inside `run()`, so `sparkify --help` and `sparkify <command> --help` answer at once.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Iterable, Sequence
 
 SUBCOMMANDS = {
     "sample": ("sparkify_assets.sample.command", "Write a deterministic Udacity-format sample data set."),
@@ -19,19 +21,26 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(configure: Iterable[str] = SUBCOMMANDS) -> argparse.ArgumentParser:
+    """The parser of every subcommand; only those named in ``configure`` get their options (and their
+    module imported): the others can be listed by `--help` but not run."""
     parser = argparse.ArgumentParser(prog="sparkify", description=__doc__.splitlines()[0])
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    configure = set(configure)
     for name, (module_name, help_text) in SUBCOMMANDS.items():
-        module = importlib.import_module(module_name)
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        module.configure_parser(sub)
-        sub.set_defaults(handler=module.run)
+        if name in configure:
+            module = importlib.import_module(module_name)
+            module.configure_parser(sub)
+            sub.set_defaults(handler=module.run)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The subcommand is the first word (`sparkify` itself has no option but --help): configure only that one.
+    chosen = next((arg for arg in argv if not arg.startswith("-")), None)
+    args = build_parser(configure=[chosen] if chosen in SUBCOMMANDS else []).parse_args(argv)
     return int(args.handler(args) or 0)
 
 

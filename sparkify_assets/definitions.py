@@ -21,7 +21,7 @@ from sparkify_assets.schedules import daily_events_job, daily_events_schedule, s
 from sparkify_assets.sensors import event_file_arrival_sensor
 from sparkify_assets.settings import warehouse_engine
 from sparkify_assets.staging.assets import staging_events, staging_songs
-from sparkify_assets.star.assets import artists, songplays, songs, time, users
+from sparkify_assets.star.assets import song_catalogue, songplays, time, users
 
 #: A daily asset is overdue when its last materialization is older than this. The schedule runs at
 #: 02:00 UTC and a day takes minutes: WARN from about 03:00 the next day, FAIL from 06:00 (28 hours).
@@ -35,7 +35,7 @@ def with_daily_freshness(spec: AssetSpec) -> AssetSpec:
 
 ALL_ASSETS = map_asset_specs(
     with_daily_freshness,
-    [staging_events, staging_songs, artists, songs, users, time, songplays, *analytics_assets],
+    [staging_events, staging_songs, song_catalogue, users, time, songplays, *analytics_assets],
 )
 
 defs = Definitions(

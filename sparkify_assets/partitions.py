@@ -2,72 +2,54 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
 
 from dagster import BackfillPolicy, DailyPartitionsDefinition
 
-DEFAULT_START = "2018-11-01"
+from sparkify_assets.day_window import DayWindow  # noqa: F401  (the assets import it from here)
+from sparkify_assets.settings import partitions_end, partitions_start
+
+#: The first partition day (SPARKIFY_PARTITIONS_START) and the last one, inclusive (SPARKIFY_PARTITIONS_END;
+#: None: yesterday, UTC, moving on every day). Read when the definitions load.
+FIRST_DAY = partitions_start()
+LAST_DAY = partitions_end()
+
+daily_partitions = DailyPartitionsDefinition(
+    start_date=FIRST_DAY.isoformat(),
+    # Dagster's end_date is exclusive: the partitions stop before the day after the last one.
+    end_date=(LAST_DAY + timedelta(days=1)).isoformat() if LAST_DAY else None,
+    timezone="UTC",
+)
 
 
-def partitions_start() -> str:
-    """First partition day, from SPARKIFY_PARTITIONS_START (read when the definitions load)."""
-    start = os.environ.get("SPARKIFY_PARTITIONS_START", DEFAULT_START)
-    try:
-        date.fromisoformat(start)
-    except ValueError:
-        raise ValueError(f"SPARKIFY_PARTITIONS_START={start!r} is not a date (YYYY-MM-DD)") from None
-    return start
+def why_not_a_partition(day: date, now: datetime | None = None) -> str | None:
+    """Why ``day`` is not a daily partition (as of ``now``, default the current time), or None if it is one."""
+    if day < FIRST_DAY:
+        return f"{day} is before the first partition, {FIRST_DAY} (SPARKIFY_PARTITIONS_START)"
+    if LAST_DAY is not None and day > LAST_DAY:
+        return f"{day} is after the last partition, {LAST_DAY} (SPARKIFY_PARTITIONS_END)"
+    if day >= (now or datetime.now(UTC)).astimezone(UTC).date():
+        return f"{day} is not over yet: a day is a partition from the next midnight, UTC"
+    return None
 
 
-daily_partitions = DailyPartitionsDefinition(start_date=partitions_start(), timezone="UTC")
+def partitions_range_text() -> str:
+    """The partitions, in words: ``2018-11-01 to 2018-11-30`` or ``2018-11-01 to yesterday (UTC)``."""
+    return f"{FIRST_DAY} to {LAST_DAY or 'yesterday (UTC)'}"
+
+
+def requested_by(tags: Mapping[str, str]) -> str:
+    """Who asked a run for its days, from the run's tags, for messages such as a missing day file's:
+    ``asked for by the schedule daily_events_job_schedule (yesterday's partition, at 02:00 UTC)``."""
+    if schedule := tags.get("dagster/schedule_name"):
+        return f"asked for by the schedule {schedule} (yesterday's partition, at 02:00 UTC)"
+    if sensor := tags.get("dagster/sensor_name"):
+        return f"asked for by the sensor {sensor}, when its file appeared"
+    if backfill := tags.get("dagster/backfill"):
+        return f"asked for by backfill {backfill}"
+    return "asked for by hand (the UI, or dagster asset materialize)"
+
 
 #: A backfill of many days is one run that processes the whole window, not one run per day.
 single_run_backfill = BackfillPolicy.single_run()
-
-
-@dataclass(frozen=True)
-class DayWindow:
-    """The partition days ``start_day .. end_day`` (inclusive) that one materialization covers."""
-
-    start_day: date
-    end_day: date
-
-    def __post_init__(self) -> None:
-        if self.end_day < self.start_day:
-            raise ValueError(f"empty day window {self.start_day} .. {self.end_day}")
-
-    @classmethod
-    def from_time_window(cls, start: datetime, end: datetime) -> DayWindow:
-        """From Dagster's partition time window, whose end is exclusive."""
-        return cls(start.date(), (end - timedelta(days=1)).date())
-
-    @classmethod
-    def parse(cls, partition_key: str) -> DayWindow:
-        """One partition key, validated (``2018-11-05``)."""
-        try:
-            day = date.fromisoformat(partition_key)
-        except (TypeError, ValueError):
-            raise ValueError(f"partition key {partition_key[:40]!r} is not a day (YYYY-MM-DD)") from None
-        if partition_key != day.isoformat():
-            raise ValueError(f"partition key {partition_key[:40]!r} is not a day (YYYY-MM-DD)")
-        return cls(day, day)
-
-    @property
-    def days(self) -> list[date]:
-        return [self.start_day + timedelta(days=n) for n in range((self.end_day - self.start_day).days + 1)]
-
-    @property
-    def sql_params(self) -> dict[str, date]:
-        """The parameters every windowed SQL file takes."""
-        return {
-            "start_day": self.start_day,
-            "end_day": self.end_day,
-            "after_end_day": self.end_day + timedelta(days=1),
-        }
-
-    def __str__(self) -> str:
-        if self.start_day == self.end_day:
-            return self.start_day.isoformat()
-        return f"{self.start_day.isoformat()}...{self.end_day.isoformat()}"

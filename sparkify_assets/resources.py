@@ -42,12 +42,20 @@ def source_resource() -> SparkifySource:
     return SparkifySource(uri=_env_or("SPARKIFY_SOURCE", str(DEFAULT_SOURCE)), s3=s3_resource())
 
 
+def common_warehouse_settings() -> dict[str, Any]:
+    """Settings every warehouse engine takes (`warehouse/engine.py`)."""
+    if is_set("SPARKIFY_MAX_REJECT_PERCENT"):
+        return {"max_reject_percent": EnvVar.int("SPARKIFY_MAX_REJECT_PERCENT")}
+    return {}
+
+
 def duckdb_resources() -> dict[str, Any]:
     return {
         "source": source_resource(),
         "warehouse": DuckDBWarehouse(
             path=_env_or("SPARKIFY_DUCKDB_PATH", str(DEFAULT_DUCKDB_PATH)),
             memory_limit=_env_or("SPARKIFY_DUCKDB_MEMORY_LIMIT", "1GB"),
+            **common_warehouse_settings(),
         ),
     }
 
@@ -60,7 +68,7 @@ def redshift_resources() -> dict[str, Any]:
         if is_set(variable)
     }
     settings.update({name: flag(variable) for name, variable in FLAG_SETTINGS.items() if is_set(variable)})
-    return {"source": source_resource(), "warehouse": RedshiftWarehouse(**settings)}
+    return {"source": source_resource(), "warehouse": RedshiftWarehouse(**settings, **common_warehouse_settings())}
 
 
 RESOURCES_BY_WAREHOUSE: dict[str, Callable[[], dict[str, Any]]] = {

@@ -10,9 +10,13 @@ day (SPEC.md, "Partitions"); re-uploading identical bytes to S3 keeps the ETag a
 key is ``<key>@<version>``, and the cursor keeps the version last requested for each key: nothing runs
 twice, even if the cursor were lost (Dagster skips a run key it has already seen for this sensor).
 
-Files whose day is not a partition yet (today's file, or a day before SPARKIFY_PARTITIONS_START) are
-left for a later tick. On a local folder, write a day file under another name and rename it into place,
-so that the sensor never sees half a file (a half file would be loaded, then loaded again once complete).
+Files whose day is not a partition (today's file, a day before SPARKIFY_PARTITIONS_START or after
+SPARKIFY_PARTITIONS_END) are left for a later tick; the tick's skip message says how many and why. On a
+local folder, write a day file under another name and rename it into place, so that the sensor never sees
+half a file (a half file would be loaded, then loaded again once complete).
+
+Each request names its day (its partition, and the tag ``sparkify/day``): the UI's preview of a tick lists
+only the job per request, and shows a request's tags behind its button.
 """
 
 import json
@@ -30,8 +34,9 @@ from dagster import (
     sensor,
 )
 
-from sparkify_assets.partitions import daily_partitions
+from sparkify_assets.partitions import why_not_a_partition
 from sparkify_assets.schedules import daily_events_job
+from sparkify_assets.settings import automation
 from sparkify_assets.sources.errors import SourceError, s3_error
 from sparkify_assets.sources.layout import LOG_PREFIX, day_of_event_key
 from sparkify_assets.sources.resource import SparkifySource
@@ -87,32 +92,39 @@ def day_files(source: SparkifySource) -> list[DayFile]:
 @sensor(
     job=daily_events_job,
     minimum_interval_seconds=60,
-    default_status=DefaultSensorStatus.STOPPED,
+    default_status=DefaultSensorStatus.RUNNING if automation() == "sensor" else DefaultSensorStatus.STOPPED,
     description=(
         "Runs a day's partition of daily_events_job when its log file arrives (or is rewritten) under "
-        "SPARKIFY_SOURCE. An alternative to daily_events_job_schedule: turn on one of the two."
+        "SPARKIFY_SOURCE. An alternative to daily_events_job_schedule: turn on one of the two "
+        "(SPARKIFY_AUTOMATION=sensor starts this one)."
     ),
 )
 def event_file_arrival_sensor(context: SensorEvaluationContext, source: SparkifySource) -> SensorResult:
     cursor = ArrivalCursor.parse(context.cursor, source.uri)
     new = [file for file in day_files(source) if cursor.is_new(file)]
-    ready = [file for file in new if daily_partitions.has_partition_key(file.day.isoformat())]
-    waiting = len(new) - len(ready)
+    not_partitions = {file.key: why for file in new if (why := why_not_a_partition(file.day))}
+    ready = [file for file in new if file.key not in not_partitions]
     requests = []
     for file in ready[:MAX_RUNS_PER_TICK]:
         requests.append(
             RunRequest(
                 run_key=file.run_key,
                 partition_key=file.day.isoformat(),
-                tags={"sparkify/source_key": file.key, "sparkify/source_version": file.version[:63]},
+                tags={
+                    "sparkify/day": file.day.isoformat(),
+                    "sparkify/source_key": file.key,
+                    "sparkify/source_version": file.version[:63],
+                },
             )
         )
         cursor.requested[file.key] = file.version
-        context.log.info(f"{source.location(file.key)} (version {file.version}): requesting {file.day}")
+        context.log.info(f"{file.day}: {source.location(file.key)} is new (version {file.version})")
     if not requests:
         reason = f"no new day files under {source.location(LOG_PREFIX)}"
-        if waiting:
-            reason += f" ({waiting} whose day is not a partition yet)"
+        if not_partitions:
+            why = [not_partitions[key] for key in sorted(not_partitions)]
+            shown = "; ".join(why[:3]) + ("; ..." if len(why) > 3 else "")
+            reason += f"; {len(why)} whose day is not a partition wait ({shown})"
         return SensorResult(skip_reason=SkipReason(reason), cursor=cursor.to_json())
     return SensorResult(run_requests=requests, cursor=cursor.to_json())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 #: The repository root when the package is installed in editable mode (`make install`).
@@ -36,3 +37,48 @@ def flag(name: str) -> bool:
     if value in {"1", "true", "yes", "on"}:
         return True
     raise ValueError(f"{name}={value!r} is not a boolean (use 1/0, true/false)")
+
+
+#: SPARKIFY_PARTITIONS_START's default: the first day of the Udacity sample.
+DEFAULT_PARTITIONS_START = "2018-11-01"
+
+#: SPARKIFY_AUTOMATION: which of the two ways of loading new days starts running with the code location.
+AUTOMATIONS = ("off", "schedule", "sensor")
+
+
+def _day(name: str) -> date | None:
+    """A day setting (YYYY-MM-DD), or None when unset or empty."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        day = None
+    if day is None or day.isoformat() != text:
+        raise ValueError(f"{name}={text!r} is not a date (YYYY-MM-DD)")
+    return day
+
+
+def partitions_start() -> date:
+    """SPARKIFY_PARTITIONS_START: the first daily partition (default 2018-11-01)."""
+    return _day("SPARKIFY_PARTITIONS_START") or date.fromisoformat(DEFAULT_PARTITIONS_START)
+
+
+def partitions_end() -> date | None:
+    """SPARKIFY_PARTITIONS_END: the last daily partition, inclusive; None (unset or empty) means yesterday (UTC),
+    moving on every day, as in production. `make run` and `make dev` set it to the source's last day."""
+    end = _day("SPARKIFY_PARTITIONS_END")
+    start = partitions_start()
+    if end is not None and end < start:
+        raise ValueError(f"SPARKIFY_PARTITIONS_END={end} is before SPARKIFY_PARTITIONS_START={start}")
+    return end
+
+
+def automation() -> str:
+    """SPARKIFY_AUTOMATION: `schedule` or `sensor` starts that one running when the code location loads
+    (until someone turns it off in the UI); `off`, the default, leaves both stopped."""
+    value = os.environ.get("SPARKIFY_AUTOMATION", "").strip().lower() or "off"
+    if value not in AUTOMATIONS:
+        raise ValueError(f"SPARKIFY_AUTOMATION={value!r} is not one of {', '.join(AUTOMATIONS)}")
+    return value

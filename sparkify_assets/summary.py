@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dagster import DagsterEventType, DagsterInstance, build_resources
-
-from sparkify_assets.analytics.assets import DASHBOARD_TABLES
-from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE
-from sparkify_assets.settings import warehouse_engine
-from sparkify_assets.warehouse.engine import SHARED_SQL
-from sparkify_assets.warehouse.sql import Identifier, read_sql
-
 TABLES = ("staging_events", "staging_songs", "staging_rejects", "songplays", "users", "songs", "artists", "time")
-#: The dashboard tables; a warehouse built before they existed shows them as not built.
-ANALYTICS_TABLES = tuple(table.name for table in DASHBOARD_TABLES)
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +12,17 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Dagster and the warehouse code load here, not with the parser: `sparkify summary --help` stays instant.
+    from dagster import build_resources
+
+    from sparkify_assets.analytics.assets import DASHBOARD_TABLES
+    from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE
+    from sparkify_assets.settings import warehouse_engine
+    from sparkify_assets.warehouse.engine import SHARED_SQL
+    from sparkify_assets.warehouse.sql import Identifier, read_sql
+
+    # The dashboard tables; a warehouse built before they existed shows them as not built.
+    analytics_tables = tuple(table.name for table in DASHBOARD_TABLES)
     with build_resources(RESOURCES_BY_WAREHOUSE[warehouse_engine()]()) as resources:
         warehouse = resources.warehouse
         rows = {
@@ -32,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
             table: warehouse.query(read_sql(SHARED_SQL / "count_rows.sql"), {"table": Identifier(table)})[0][0]
             if warehouse.columns(table)
             else None
-            for table in ANALYTICS_TABLES
+            for table in analytics_tables
         }
-    width = max(map(len, TABLES + ANALYTICS_TABLES))
+    width = max(map(len, TABLES + analytics_tables))
     print(f"\nWarehouse ({warehouse.engine_name})")
     for table, count in rows.items():
         print(f"  {table:<{width}}  {count:>12,}")
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _report_checks(run_id: str | None) -> int:
+    from dagster import DagsterEventType, DagsterInstance
+
     instance = DagsterInstance.get()
     runs = [instance.get_run_by_id(run_id)] if run_id else instance.get_runs(limit=1)
     if not runs or runs[0] is None:

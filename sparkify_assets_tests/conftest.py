@@ -12,6 +12,7 @@ import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult, materialize
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 from dagster_aws.s3 import S3Resource
+from hypothesis import settings
 
 from sparkify_assets.checks.definitions import asset_checks
 from sparkify_assets.definitions import ALL_ASSETS
@@ -19,6 +20,9 @@ from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: `pytest --hypothesis-profile=long`: many more sequences for the stateful test of SPEC.md's invariant.
+settings.register_profile("long", max_examples=500, deadline=None)
 
 
 def real_sample_dir() -> Path | None:
@@ -58,14 +62,14 @@ def local_source(path: Path | str) -> SparkifySource:
     return SparkifySource(uri=str(path), s3=S3Resource())
 
 
-def duckdb_warehouse(path: Path) -> DuckDBWarehouse:
-    return DuckDBWarehouse(path=str(path), memory_limit="512MB", threads=2)
+def duckdb_warehouse(path: Path, **settings: Any) -> DuckDBWarehouse:
+    return DuckDBWarehouse(path=str(path), memory_limit="512MB", threads=2, **settings)
 
 
-def resources_for(source: Path | str | SparkifySource, database: Path) -> dict[str, Any]:
+def resources_for(source: Path | str | SparkifySource, database: Path, **warehouse_settings: Any) -> dict[str, Any]:
     if not isinstance(source, SparkifySource):
         source = local_source(source)
-    return {"source": source, "warehouse": duckdb_warehouse(database)}
+    return {"source": source, "warehouse": duckdb_warehouse(database, **warehouse_settings)}
 
 
 def run_graph(

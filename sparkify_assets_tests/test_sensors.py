@@ -9,14 +9,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
 from dagster import DefaultSensorStatus, SensorResult, build_sensor_context
 
-from sparkify_assets import defs, sensors
+from sparkify_assets import partitions, sensors
+from sparkify_assets.definitions import defs
 from sparkify_assets.resources import source_resource
 from sparkify_assets.sensors import event_file_arrival_sensor
 from sparkify_assets.sources.layout import event_key
@@ -60,7 +61,9 @@ def local_folder(generated_sample: Path, tmp_path: Path) -> Path:
 def test_sensor_is_registered_stopped_and_targets_the_daily_job() -> None:
     sensor = defs.resolve_sensor_def("event_file_arrival_sensor")
     assert sensor.job_name == "daily_events_job"
-    assert sensor.default_status == DefaultSensorStatus.STOPPED
+    # Stopped unless SPARKIFY_AUTOMATION=sensor (test_definitions.py checks that setting).
+    automation = os.environ.get("SPARKIFY_AUTOMATION", "off")
+    assert automation == "sensor" or sensor.default_status == DefaultSensorStatus.STOPPED
     # The schedule it is an alternative to stays as it was.
     assert defs.resolve_schedule_def("daily_events_job_schedule").job_name == "daily_events_job"
     # The job rebuilds the day's star schema and then the day's dashboard tables.
@@ -118,8 +121,32 @@ def test_days_that_are_not_partitions_wait(local_folder: Path) -> None:
     put_day(local_folder, tomorrow, b"")  # not a complete day yet
     result = tick(source, cursor)
     assert requested(result) == []
-    assert "2 whose day is not a partition yet" in result.skip_reason.skip_message
+    message = result.skip_reason.skip_message
+    assert "2 whose day is not a partition wait" in message
+    assert "2018-10-31 is before the first partition, 2018-11-01 (SPARKIFY_PARTITIONS_START)" in message
+    assert f"{tomorrow} is not over yet" in message
     assert json.loads(result.cursor)["requested"].keys() == json.loads(cursor)["requested"].keys()
+
+
+def test_days_after_the_last_partition_wait_and_say_so(local_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With SPARKIFY_PARTITIONS_END set, a file of a later day is not requested; the skip says why."""
+    monkeypatch.setattr(partitions, "LAST_DAY", date(2018, 11, 2))
+    result = tick(local_source(local_folder), None)
+    assert requested(result) == ["2018-11-01", "2018-11-02"]
+    again = tick(local_source(local_folder), result.cursor)
+    assert requested(again) == []
+    assert "2018-11-03 is after the last partition, 2018-11-02 (SPARKIFY_PARTITIONS_END)" in (
+        again.skip_reason.skip_message
+    )
+
+
+def test_each_request_names_its_day_as_the_preview_shows_it(local_folder: Path) -> None:
+    """The UI's preview of a tick lists the job per request and shows its tags: the day must be among them."""
+    source = local_source(local_folder)
+    with build_sensor_context(cursor=None, resources={"source": source}, definitions=defs) as context:
+        result = event_file_arrival_sensor.evaluate_tick(context)
+    days = [(request.tags["dagster/partition"], request.tags["sparkify/day"]) for request in result.run_requests]
+    assert days == [(day, day) for day in FIRST_DAYS]
 
 
 def test_a_tick_requests_at_most_the_cap_oldest_first(

@@ -90,6 +90,13 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec("songs_row_count", "songs", "songs_row_count.sql", "One song per distinct staged song id."),
     CheckSpec("artists_row_count", "artists", "artists_row_count.sql", "One artist per distinct staged artist id."),
     CheckSpec("time_row_count", "time", "time_row_count.sql", "One time row per distinct play start time."),
+    CheckSpec(
+        "songplays_name_their_song",
+        "songs",
+        "plays_name_their_song.sql",
+        "Every matched play names a row of songs and that song's own artist_id, after every catalogue reload.",
+        blocking=True,
+    ),
     _orphans("songplays", "user_id", "users"),
     _orphans("songplays", "start_time", "time"),
     _orphans("songplays", "song_id", "songs"),

@@ -10,12 +10,10 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError
 
-from sparkify_assets.infra import deploy
-from sparkify_assets.infra.clients import AwsClients
 from sparkify_assets.infra.errors import ConfigError, InfraError
 from sparkify_assets.infra.plan import (
     DEFAULT_BASE_CAPACITY,
@@ -38,6 +36,10 @@ from sparkify_assets.infra.plan import (
     parse_source,
     resolve_region,
 )
+
+if TYPE_CHECKING:  # boto3 loads with the first AWS call, not with the parser (`sparkify infra --help`)
+    from sparkify_assets.infra import deploy
+    from sparkify_assets.infra.clients import AwsClients
 
 ALLOW_CIDR_ENV = "SPARKIFY_INFRA_ALLOW_CIDR"
 NAME_ENV = "SPARKIFY_INFRA_NAME"
@@ -217,6 +219,8 @@ def _progress(message: str) -> None:
 
 
 def _up(clients: AwsClients, plan: Plan, password: str | None) -> int:
+    from sparkify_assets.infra import deploy
+
     what = f"workgroup {plan.workgroup_name}" if plan.serverless else f"cluster {plan.cluster_id}"
     _progress(
         f"sparkify infra up: deployment {plan.name!r} in {plan.region}, Redshift may read {plan.source_uri}"
@@ -228,11 +232,15 @@ def _up(clients: AwsClients, plan: Plan, password: str | None) -> int:
 
 
 def _status(clients: AwsClients, plan: Plan, password: str | None) -> int:
+    from sparkify_assets.infra import deploy
+
     print("\n".join(format_status(deploy.status(clients, plan))), flush=True)
     return 0
 
 
 def _down(clients: AwsClients, plan: Plan, password: str | None) -> int:
+    from sparkify_assets.infra import deploy
+
     _progress(f"sparkify infra down: deployment {plan.name!r} in {plan.region}")
     removed = deploy.down(clients, plan, _progress)
     print(f"removed: {', '.join(removed)}" if removed else "nothing to remove", flush=True)
@@ -310,7 +318,11 @@ def run(args: argparse.Namespace, clients: AwsClients | None = None) -> int:
     try:
         plan = plan_from_args(args, os.environ)
         password = check_password(secret) if command == "up" else None
-        return HANDLERS[command](clients or AwsClients(plan.region), plan, password)
+        if clients is None:
+            from sparkify_assets.infra.clients import AwsClients
+
+            clients = AwsClients(plan.region)
+        return HANDLERS[command](clients, plan, password)
     except InfraError as exc:
         return _fail(command, str(exc), exc.exit_code, secret)
     except NoCredentialsError:

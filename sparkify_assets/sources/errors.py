@@ -68,3 +68,23 @@ def s3_error(problem: str, exc: BotoCoreError | ClientError) -> SourceError:
     which names the S3 error code; the class says whether retrying can help."""
     error = SourceUnreachable if is_transient(exc) else SourceError
     return error(f"{problem}: {exc}")
+
+
+class NotJsonText(SourceError):
+    """A source file that is not UTF-8 JSON text, one object a line (gzip, UTF-16, a JSON array...): the whole
+    file is refused (its partition fails) rather than each of its lines rejected as a bad record."""
+
+    def __init__(self, source_key: str, problem: str) -> None:
+        super().__init__(f"{source_key} is not UTF-8 JSON text (one object a line): {problem}")
+        self.source_key = source_key
+        self.problem = problem
+
+
+class OutsideSourceRoot(SourceError):
+    """A key that would be read from outside the source root: a symbolic link (the file or a folder on the
+    way) that resolves outside it, or a key with ``..`` in it. Refused, never skipped: skipping would change
+    the data silently."""
+
+    def __init__(self, message: str, path: str) -> None:
+        super().__init__(message)
+        self.path = path

@@ -11,53 +11,50 @@ bytes, so they never become Python objects; only the other lines (blank lines, t
 pretty-printed object, bad lines) are looked at in Python, with the same rules as a small file, which is
 read line by line. Both give the same records (`sparkify_assets_tests/sources/test_records.py`).
 
-One JSON rule is enforced here, because DuckDB's parser is lenient about it: ``NaN``, ``Infinity`` and
-numbers too large for a double (``1e999``) are not JSON numbers (RFC 8259), so a record holding one is
-rejected as not valid JSON (DuckDB would load NaN or inf; Redshift's COPY documents only JSON's values).
-Only the few records a regular expression flags as possibly holding one are decoded in Python.
+Such a line is not always a whole record: ``{"a": 1, "b": {"c": 2}`` may be the first line of an object
+whose closing ``}`` (or ``, "d": 3}``) comes on a later line. A line that continues an object never starts
+with ``{`` (after a ``}`` JSON allows only ``,``, ``}`` or ``]``), so only when such a line follows one is
+the object decoded from the line before; if it ends on a later line, the lines are one record.
+
+Strict JSON: a record is valid JSON as Python's `json` module reads it, and RFC 8259's numbers. DuckDB's
+parser, which types the records in the warehouse, is more lenient in a few ways, found by trying it (see
+`sparkify_assets_tests/sources/test_strict_json.py`): it takes a trailing comma in an object or an array
+(``{"a": 1,}``, ``[1,]``), ``NaN`` and infinities in any case (``nan``, ``-inf``, ``Infinity``), and numbers
+too large for a double (``1e999``, or an integer of 309 digits), which it loads as infinity. Such a record is
+rejected here as not valid JSON, naming the fault. A regular expression over the records (an Arrow kernel)
+flags the few that may hold one; only those are decoded in Python, which decides. (A multi-line object
+holding one is still one record: its end is found as DuckDB's parser finds it, see `_object_end`.) Lines are
+stripped of JSON's whitespace only (space, tab, CR), so a line holding a form feed or an NBSP is not valid.
+
+A file that is not JSON text at all (gzip, UTF-16, a JSON array...) is refused as a whole, naming it
+(`require_json_text`), rather than split into lines that are all rejected.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sparkify_assets.sources.errors import NotJsonText
 
-class _NotAJsonNumber(ValueError):
-    """A NaN, an infinity or an overflowing number where JSON wants a number."""
-
-
-def _no_constant(name: str) -> float:
-    raise _NotAJsonNumber(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if value in (float("inf"), float("-inf")):
-        raise _NotAJsonNumber(f"{text} is too large for a double")
-    return value
-
-
-#: Finds where a record ends (lenient about NaN, so a multi-line object holding one stays one record).
-_DECODER = json.JSONDecoder()
-#: Decides whether a record's numbers are JSON numbers.
-_STRICT_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite)
+#: JSON's whitespace inside a line (RFC 8259; a line feed ends the line). Python's `str.strip` would also
+#: take form feeds, NBSP, U+2028... which JSON does not, so a line holding one is not valid JSON.
+_SPACE = " \t\r"
 _BOM = b"\xef\xbb\xbf"
-#: Records that may hold a non-finite number (a bare nan/inf token in any case, as DuckDB accepts them, or
-#: an exponent of three digits or more); only these few are decoded in Python to be sure.
-_MAYBE_NOT_FINITE = r"[:,\[]\s*[-+]?(?i:nan|inf)|[0-9][eE][-+]?[0-9]{3}"
-#: Such a token where Python's decoder stops (it knows only NaN, Infinity and -Infinity).
-_BARE_NON_FINITE = re.compile(r"[-+]?(?:nan|inf(?:inity)?)", re.IGNORECASE)
 
 #: Files at least this large are split with Arrow kernels; smaller ones (song files) line by line.
 ARROW_SPLIT_BYTES = 64 * 1024
 #: Lines handed to the JSON decoder at first for an object that spans several lines (doubled as needed).
 _OBJECT_LINES = 64
+#: At most this many leniencies of DuckDB's are made valid to find where one object ends (`_object_end`).
+_LENIENT_PATCHES = 256
 
 #: The Arrow schema of a file's records (see `FileRecords.table`).
 RECORD_SCHEMA = pa.schema(
@@ -83,11 +80,15 @@ class RecordColumns:
         self.texts.append(text)
         self.errors.append(error)
 
+    def extend_last(self, text: str) -> None:
+        """The last record (a one-line record) is the first line of an object of several lines: ``text``."""
+        self.texts[-1] = text
+
     def __len__(self) -> int:
         return len(self.texts)
 
     def table(self) -> pa.Table:
-        """The records as Arrow (`RECORD_SCHEMA`), with the not-JSON-number rule applied (see the module)."""
+        """The records as Arrow (`RECORD_SCHEMA`), with the strict JSON rule applied (see the module)."""
         table = pa.Table.from_arrays(
             [
                 pa.array(self.line_numbers, pa.int64()),
@@ -96,7 +97,7 @@ class RecordColumns:
             ],
             schema=RECORD_SCHEMA,
         )
-        return _reject_non_finite_numbers(table)
+        return _reject_lenient_json(table)
 
 
 @dataclass(frozen=True)
@@ -136,24 +137,189 @@ class FileRecords:
 
 
 def split_records(source_key: str, data: bytes) -> FileRecords:
-    """Return every record of ``data`` (the bytes of one file) with its 1-based starting line number."""
+    """Return every record of ``data`` (the bytes of one file) with its 1-based starting line number.
+
+    Raises `NotJsonText` naming ``source_key`` when the file is not JSON text at all (`require_json_text`).
+    """
+    require_json_text(source_key, data)
     table = _split_with_arrow(data) if len(data) >= ARROW_SPLIT_BYTES else None
     if table is None:
         records = RecordColumns()
-        split_into(records, data)
+        _split_bytes(records, data)
         table = records.table()
     return FileRecords(source_key, table)
 
 
-def _reject_non_finite_numbers(table: pa.Table) -> pa.Table:
-    """Give a reason to each record that holds NaN, an infinity or an overflowing number (see above)."""
+def split_into(records: RecordColumns, data: bytes, source_key: str | None = None) -> None:
+    """Append the records of ``data`` to ``records``, line by line (fast enough for small files).
+
+    With ``source_key``, a file that is not JSON text at all raises `NotJsonText` naming it, as
+    `split_records` does (the song loader batches many small files through this function).
+    """
+    if source_key is not None:
+        require_json_text(source_key, data)
+    _split_bytes(records, data)
+
+
+# -- the file as a whole ------------------------------------------------------------------------------------
+#: How much of a file's start `require_json_text` looks at (besides one scan of the file for a NUL byte).
+_HEAD_BYTES = 8 * 1024
+#: Signatures of compressed and binary formats, and what the message calls them.
+_MAGIC = (
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"PK\x03\x04", "a zip archive"),
+    (b"PK\x05\x06", "an (empty) zip archive"),
+    (b"\x28\xb5\x2f\xfd", "zstd-compressed"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"\x04\x22\x4d\x18", "lz4-compressed"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"PAR1", "a Parquet file"),
+)
+_BZIP2 = re.compile(rb"BZh[1-9]")
+#: Byte-order marks of the UTF-32 and UTF-16 encodings (UTF-32's first: ff fe 00 00 starts with ff fe).
+_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32 (little-endian)"),
+    (b"\x00\x00\xfe\xff", "UTF-32 (big-endian)"),
+    (b"\xff\xfe", "UTF-16 (little-endian)"),
+    (b"\xfe\xff", "UTF-16 (big-endian)"),
+)
+#: Where the NUL bytes of ASCII text encoded in UTF-16 or UTF-32 fall, by byte position modulo 4.
+_NUL_PATTERNS = {
+    (False, True, False, True): "UTF-16 (little-endian)",
+    (True, False, True, False): "UTF-16 (big-endian)",
+    (False, True, True, True): "UTF-32 (little-endian)",
+    (True, True, True, False): "UTF-32 (big-endian)",
+}
+
+
+def require_json_text(source_key: str, data: bytes) -> None:
+    """Raise `NotJsonText` naming ``source_key`` when ``data`` is plainly not UTF-8 JSON text, one object a
+    line (SPEC.md, "Bad records": such a file fails its partition, rather than each line being rejected):
+
+    - compressed or binary data: gzip, zip, bzip2, zstd, xz, lz4, 7-Zip, Parquet (by their signatures);
+    - text in UTF-16 or UTF-32 (a byte-order mark, or NUL bytes between the characters);
+    - NUL-ridden data: a run of four NUL bytes (binary or zero-filled data), or at least one NUL byte for
+      every two lines. A stray NUL byte in a line only makes that line not valid JSON (a bad record);
+    - one JSON array: the first character that is not whitespace is ``[`` and the last is ``]`` (or the
+      first line is a lone ``[``); a file whose first line only is an array is a bad record, then lines;
+    - lines ended by CR alone (classic Mac OS): no line feed at all, and more than one line that starts
+      an object (one object pretty-printed with CRs is one valid record: CR is JSON whitespace).
+
+    An empty file is an empty partition, not an error. Costs a look at the first few KB, and a scan of
+    the file for a NUL byte (and for a line feed when the start has a CR but none).
+    """
+    if not data:
+        return
+    head = data[:_HEAD_BYTES]
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise NotJsonText(source_key, f"it is {what} (it starts with the bytes {_hex(magic)})")
+    if _BZIP2.match(head):
+        raise NotJsonText(source_key, f"it is bzip2-compressed (it starts with the bytes {_hex(head[:4])})")
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            raise NotJsonText(
+                source_key,
+                f"it is {encoding} text (it starts with the byte-order mark {_hex(bom)}); convert it to UTF-8",
+            )
+    if b"\0" in data:
+        _refuse_nul_bytes(source_key, data, head)
+    text = head[len(_BOM) :] if head.startswith(_BOM) else head
+    start = text.lstrip(b" \t\r\n")
+    if start.startswith(b"["):
+        first_line = start.split(b"\n", 1)[0].strip(b" \t\r")
+        if first_line == b"[" or data[-_HEAD_BYTES:].rstrip(b" \t\r\n").endswith(b"]"):
+            raise NotJsonText(
+                source_key, "it is one JSON array (it starts with '[' and ends with ']'); write one object a line"
+            )
+    if b"\r" in head and b"\n" not in head and b"\n" not in data:
+        starts = sum(segment.lstrip(b" \t").startswith(b"{") for segment in text.split(b"\r"))
+        if starts > 1:
+            raise NotJsonText(
+                source_key,
+                "its lines end with a carriage return (CR) alone, so it is one line; end them with LF or CR LF",
+            )
+
+
+def _refuse_nul_bytes(source_key: str, data: bytes, head: bytes) -> None:
+    encoding = _nul_pattern(head)
+    if encoding is not None:
+        raise NotJsonText(
+            source_key, f"it looks like {encoding} text (NUL bytes between its characters); convert it to UTF-8"
+        )
+    nuls = data.count(b"\0")
+    if b"\0\0\0\0" in data or (nuls >= 4 and 2 * nuls > data.count(b"\n") + 1):
+        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+        raise NotJsonText(
+            source_key, f"it holds {nuls} NUL bytes (the first on line {line}), as binary or zero-filled data does"
+        )
+
+
+def _nul_pattern(head: bytes) -> str | None:
+    """The encoding whose NUL bytes fall where ``head``'s do (ASCII text in UTF-16 or UTF-32), or ``None``."""
+    if len(head) < 4:
+        return None
+    pattern = tuple(2 * head[k::4].count(0) > len(head[k::4]) for k in range(4))
+    return _NUL_PATTERNS.get(pattern)  # type: ignore[arg-type]
+
+
+def _hex(data: bytes) -> str:
+    return " ".join(f"{byte:02x}" for byte in data)
+
+
+# -- strict JSON --------------------------------------------------------------------------------------------
+class _NotJson(ValueError):
+    """A fault Python's decoder would let pass: NaN, an infinity, a number too large for a double."""
+
+
+def _no_constant(name: str) -> float:
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _NotJson(f"{_number(text)} is too large for a double")
+    return value
+
+
+def _finite_int(text: str) -> int:
+    # The value is not used: only whether it fits a double (DuckDB loads a larger one as infinity).
+    if len(text) > 308 and math.isinf(float(text)):
+        raise _NotJson(f"{_number(text)} is too large for a double")
+    return 0
+
+
+def _number(text: str) -> str:
+    return text if len(text) <= 30 else f"{text[:20]}... (a number of {len(text)} characters)"
+
+
+#: Finds where a record ends (lenient about NaN; `_object_end` makes it take DuckDB's other leniencies).
+_DECODER = json.JSONDecoder()
+#: Decides whether a record is valid JSON: Python's decoder, strict about numbers.
+_STRICT_DECODER = json.JSONDecoder(parse_constant=_no_constant, parse_float=_finite_float, parse_int=_finite_int)
+#: Records that may hold something DuckDB's parser takes though it is not JSON: a bare nan/inf token in any
+#: case; an exponent of three digits or a run of 100 digits (a number that may be too large for a double: with
+#: an exponent of two digits at most, it needs 210 digits); a comma before a closing bracket. Strings may
+#: hold any of these, so only the records flagged are decoded in Python to be sure.
+_MAYBE_NOT_JSON = r"[:,\[]\s*[-+]?(?i:nan|inf)|[0-9][eE][-+]?[0-9]{3}|[0-9]{100}|,\s*[\]}]"
+#: A non-finite token where Python's decoder stops (it knows only NaN, Infinity and -Infinity).
+_BARE_NON_FINITE = re.compile(r"[-+]?(?:nan|inf(?:inity)?)", re.IGNORECASE)
+#: For a record nested too deeply for Python's decoder: its strings (to blank them out), and the faults.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_TRAILING_COMMA = re.compile(r",[ \t\r\n]*[\]}]")
+_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+
+
+def _reject_lenient_json(table: pa.Table) -> pa.Table:
+    """Give a reason to each record DuckDB's parser would take though it is not valid JSON (see above)."""
     texts, errors = table.column("raw_text"), table.column("scan_error")
     suspects = pc.indices_nonzero(
-        pc.and_(pc.is_null(errors), pc.match_substring_regex(texts, _MAYBE_NOT_FINITE))
+        pc.and_(pc.is_null(errors), pc.match_substring_regex(texts, _MAYBE_NOT_JSON))
     ).to_pylist()
     if not suspects:
         return table
-    found = {index: reason for index in suspects if (reason := _non_finite_number(texts[index].as_py()))}
+    found = {index: reason for index in suspects if (reason := json_fault(texts[index].as_py()))}
     if not found:
         return table
     reasons = errors.to_pylist()
@@ -162,30 +328,55 @@ def _reject_non_finite_numbers(table: pa.Table) -> pa.Table:
     return table.set_column(2, RECORD_SCHEMA.field("scan_error"), pa.array(reasons, pa.string()))
 
 
-def _non_finite_number(text: str) -> str | None:
-    """Why ``text`` is not valid JSON because of a number, or ``None`` (any other fault: the warehouse's
-    parser judges it, as for every record)."""
+def json_fault(text: str) -> str | None:
+    """Why ``text`` is not one valid JSON value (strict: see the module), or ``None`` when it is one.
+
+    Nesting deeper than Python's decoder goes (about 1,000 levels, less deep in the stack) is not a fault:
+    such text is valid JSON (RFC 8259 lets a parser limit depth; DuckDB's has no limit). It is checked for
+    the faults the regular expression looks for, outside its strings.
+    """
     try:
         _STRICT_DECODER.decode(text)
-    except _NotAJsonNumber as exc:
+    except _NotJson as exc:
         return str(exc)
-    except json.JSONDecodeError as exc:  # a token Python does not know, such as DuckDB's lower-case nan/inf
+    except json.JSONDecodeError as exc:
         token = _BARE_NON_FINITE.match(text, exc.pos)
         if token is not None:
             return f"{token.group()} is not a JSON number"
-    except (ValueError, RecursionError):
-        pass
+        comma = _trailing_comma(text, exc.pos)
+        if comma is not None:
+            return f"trailing comma at column {comma + 1}"
+        return _describe(exc)
+    except RecursionError:
+        return _lexical_fault(text)
+    except ValueError as exc:
+        return str(exc)
     return None
 
 
-def split_into(records: RecordColumns, data: bytes) -> None:
-    """Append the records of ``data`` to ``records``, line by line (fast enough for small files)."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        _split_undecodable(records, data)
-        return
-    _split_text(records, text)
+def _trailing_comma(text: str, position: int) -> int | None:
+    """Where the comma is when the decoder stopped at a trailing comma: on the ``}`` or ``]`` after it (Python
+    3.12 and before) or on the comma itself (3.13 on). ``None`` when it stopped at something else."""
+    if text[position : position + 1] == ",":
+        after = len(text) - len(text[position + 1 :].lstrip(" \t\r\n"))
+        return position if text[after : after + 1] in ("}", "]") else None
+    if text[position : position + 1] in ("}", "]"):
+        before = len(text[:position].rstrip(" \t\r\n")) - 1
+        return before if before >= 0 and text[before] == "," else None
+    return None
+
+
+def _lexical_fault(text: str) -> str | None:
+    """The faults of `_MAYBE_NOT_JSON` in ``text``, outside its strings (for text nested too deeply to decode)."""
+    bare = _STRING.sub(lambda string: " " * len(string.group()), text)
+    if (comma := _TRAILING_COMMA.search(bare)) is not None:
+        return f"trailing comma at column {comma.start() + 1}"
+    if (token := _BARE_NON_FINITE.search(bare)) is not None:
+        return f"{token.group()} is not a JSON number"
+    for number in _NUMBER.finditer(bare):
+        if math.isinf(float(number.group())):
+            return f"{_number(number.group())} is too large for a double"
+    return None
 
 
 # -- large files: Arrow kernels for the plain lines, Python for the others ---------------------------------
@@ -205,21 +396,7 @@ def _split_with_arrow(data: bytes) -> pa.Table | None:
     opens = pc.starts_with(lines, "{")
     plain = pc.and_(opens, pc.or_(pc.ends_with(lines, "}"), pc.ends_with(lines, "}\r")))
     others = pc.indices_nonzero(pc.and_(pc.invert(plain), pc.greater(pc.binary_length(lines), 0))).to_pylist()
-    slow = RecordColumns()
-    consumed: list[tuple[int, int]] = []  # lines inside multi-line objects: never records of their own
-    next_free = 0
-    for index in others:
-        if index < next_free:
-            continue
-        stripped = lines[index].as_py().strip()
-        if not stripped:
-            continue
-        if stripped[0] == "{" and stripped[-1] == "}":
-            slow.add(index + 1, stripped)
-            continue
-        next_free = _decode_object(slow, lines, index)
-        if next_free > index + 1:
-            consumed.append((index + 1, next_free))
+    slow, consumed = _split_others(lines, others, plain)
     if consumed:
         plain = pc.and_(plain, pc.invert(_mask(len(lines), consumed)))
     plain_index = pc.indices_nonzero(plain)
@@ -228,7 +405,7 @@ def _split_with_arrow(data: bytes) -> pa.Table | None:
     carriage_returns = pc.ends_with(texts, "\r")
     if pc.any(carriage_returns).as_py():
         texts = pc.if_else(carriage_returns, pc.utf8_slice_codeunits(texts, 0, -1), texts)
-    table = _reject_non_finite_numbers(
+    table = _reject_lenient_json(
         pa.Table.from_arrays(
             [pc.add(plain_index.cast(pa.int64()), 1), texts, pa.nulls(len(texts), pa.string())], schema=RECORD_SCHEMA
         )
@@ -236,6 +413,78 @@ def _split_with_arrow(data: bytes) -> pa.Table | None:
     if len(slow):  # slow.table() applies the rule to its own records
         table = pa.concat_tables([table, slow.table()])  # not sorted: see FileRecords
     return table
+
+
+class _Ascending:
+    """An ascending Arrow integer array as a sequence `bisect` can search, converting only what it visits."""
+
+    def __init__(self, values: pa.Array) -> None:
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, position: int) -> int:
+        return self.values[position].as_py()
+
+    def last_before(self, value: int) -> int:
+        """The largest value below ``value``, or -1."""
+        position = bisect_left(self, value)
+        return self[position - 1] if position else -1
+
+
+def _split_others(
+    lines: pa.StringArray, others: list[int], plain: pa.BooleanArray
+) -> tuple[RecordColumns, list[tuple[int, int]]]:
+    """The records the Arrow path leaves to Python: those starting on the lines ``others`` (the lines that
+    are neither empty nor plain), and the plain lines that turn out to start an object of several lines.
+
+    Returns them, and the ranges of line indexes inside objects of several lines (plain lines there are
+    not records of their own). The same rules as `_split_text`, over a file's lines as Arrow.
+    """
+    slow = RecordColumns()
+    plain_lines: _Ascending | None = None  # the indexes of the plain lines, when first needed
+    consumed: list[tuple[int, int]] = []
+    next_free = 0  # lines before it belong to records already found
+    previous, previous_plain = -1, False  # the last non-blank line of ``others``; whether a one-line record
+    for index in others:
+        if index < next_free:
+            continue
+        line = lines[index].as_py()
+        stripped = line.strip(_SPACE)
+        if not stripped:
+            continue
+        if stripped[0] == "{" and stripped[-1] == "}":
+            slow.add(index + 1, stripped)
+            previous, previous_plain = index, True
+            continue
+        if stripped[0] != "{":  # it may continue the object of the last non-blank line
+            if previous == index - 1 or plain[index - 1].as_py():  # the usual case: the line just before
+                before = index - 1
+            else:  # blank lines between: the last plain line before them, or the last line seen here
+                if plain_lines is None:
+                    plain_lines = _Ascending(pc.indices_nonzero(plain))
+                before = max(plain_lines.last_before(index), previous)
+            if (
+                before >= next_free
+                and (before > previous or previous_plain)
+                and _open_on_its_line(lines[before].as_py())
+            ):
+                found = _object_in_lines(lines, before, index - before + 1)
+                if isinstance(found, tuple) and found[0] > before:
+                    last, text = found
+                    if before == previous:
+                        slow.extend_last(text)
+                    else:
+                        slow.add(before + 1, text)
+                    consumed.append((before, last + 1))
+                    next_free, previous, previous_plain = last + 1, last, False
+                    continue
+        next_free = _decode_object(slow, lines, index, line)
+        if next_free > index + 1:
+            consumed.append((index + 1, next_free))
+        previous, previous_plain = next_free - 1, False
+    return slow, consumed
 
 
 def _mask(length: int, ranges: list[tuple[int, int]]) -> pa.Array:
@@ -246,58 +495,59 @@ def _mask(length: int, ranges: list[tuple[int, int]]) -> pa.Array:
     return pc.not_equal(pa.Array.from_buffers(pa.uint8(), length, [None, pa.py_buffer(bytes(flags))]), 0)
 
 
-def _decode_object(records: RecordColumns, lines: pa.StringArray, index: int) -> int:
-    """`_decode_slow` for a large file: decode from line ``index`` using only the lines the object needs.
-
-    The decoder reads a growing window of lines from ``index`` on. A window that fails on its last line
-    may have cut the object short, so it is widened; a failure before the last line, or a success, is
-    the same as on the whole text, because the decoder never looks past a line end inside a string and
-    stops at the end of the object. Returns the index of the next line to read.
-    """
-    line = lines[index].as_py()
-    stripped = line.strip()
+def _decode_object(records: RecordColumns, lines: pa.StringArray, index: int, line: str) -> int:
+    """`_decode_slow` for a large file: the record starting on line ``index`` (``line``), a multi-line object
+    or a bad line. Returns the index of the next line to read."""
+    stripped = line.strip(_SPACE)
     if stripped[0] != "{":
         records.add(index + 1, line, _parse_error(stripped))
         return index + 1
-    start, count, span = line.index("{"), len(lines), _OBJECT_LINES
-    while True:
-        window = lines.slice(index, span).to_pylist()
-        text = "\n".join(window)
-        try:
-            _, end = _DECODER.raw_decode(text, start)
-            break
-        except (ValueError, RecursionError) as exc:
-            cut_short = isinstance(exc, RecursionError) or getattr(exc, "pos", 0) > text.rfind("\n")
-            if index + span < count and cut_short:
-                span *= 2
-                continue
-            records.add(index + 1, line, f"not valid JSON: {_describe(exc)}")
-            return index + 1
-    offsets = _line_offsets(window)
-    last = bisect_right(offsets, end - 1) - 1
-    if window[last][end - offsets[last] :].strip():
-        records.add(index + 1, line, "not valid JSON: extra data after the object")
+    found = _object_in_lines(lines, index)
+    if isinstance(found, str):
+        records.add(index + 1, line, found)
         return index + 1
-    records.add(index + 1, _one_line(text[start:end]))
-    return index + last + 1
+    last, text = found
+    records.add(index + 1, text)
+    return last + 1
+
+
+def _object_in_lines(lines: pa.StringArray, index: int, span: int = 0) -> tuple[int, str] | str:
+    """`_object_at` over a large file's lines as Arrow."""
+    return _object_at(lambda start, count: lines.slice(start, count).to_pylist(), index, len(lines), span)
 
 
 # -- small files: line by line ------------------------------------------------------------------------------
+def _split_bytes(records: RecordColumns, data: bytes) -> None:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        _split_undecodable(records, data)
+        return
+    _split_text(records, text)
+
+
 def _split_text(records: RecordColumns, text: str, first_line: int = 1) -> None:
     lines = text.split("\n")
-    offsets: list[int] = []  # start offset of every line, computed on the first slow record only
     index, count = 0, len(lines)
+    plain = -1  # the last line taken as a one-line record, while only blank lines follow it
     while index < count:
-        stripped = lines[index].strip()
+        stripped = lines[index].strip(_SPACE)
         if not stripped:
             index += 1
-        elif stripped[0] == "{" and stripped[-1] == "}":
+            continue
+        if stripped[0] == "{" and stripped[-1] == "}":
             records.add(first_line + index, stripped)
+            plain = index
             index += 1
-        else:
-            if not offsets:
-                offsets = _line_offsets(lines)
-            index = _decode_slow(records, text, lines, offsets, index, first_line)
+            continue
+        if plain >= 0 and stripped[0] != "{" and _open_on_its_line(lines[plain]):  # may continue its object
+            found = _object_in_text(lines, plain, index - plain + 1)
+            if isinstance(found, tuple) and found[0] > plain:
+                records.extend_last(found[1])
+                index, plain = found[0] + 1, -1
+                continue
+        plain = -1
+        index = _decode_slow(records, lines, index, first_line)
 
 
 def _line_offsets(lines: list[str]) -> list[int]:
@@ -308,31 +558,99 @@ def _line_offsets(lines: list[str]) -> list[int]:
     return offsets
 
 
-def _decode_slow(
-    records: RecordColumns, text: str, lines: list[str], offsets: list[int], index: int, first_line: int
-) -> int:
+def _decode_slow(records: RecordColumns, lines: list[str], index: int, first_line: int) -> int:
     """Parse a record that is not one ``{...}`` line: a multi-line object, or a bad line.
 
     Returns the index of the next line to read.
     """
     line_number = first_line + index
     line = lines[index]
-    stripped = line.strip()
+    stripped = line.strip(_SPACE)
     if stripped[0] != "{":
         records.add(line_number, line, _parse_error(stripped))
         return index + 1
-    start = offsets[index] + line.index("{")
-    try:
-        _, end = _DECODER.raw_decode(text, start)
-    except (ValueError, RecursionError) as exc:
-        records.add(line_number, line, f"not valid JSON: {_describe(exc)}")
+    found = _object_in_text(lines, index)
+    if isinstance(found, str):
+        records.add(line_number, line, found)
         return index + 1
-    last = bisect_right(offsets, end - 1) - 1
-    if lines[last][end - offsets[last] :].strip():
-        records.add(line_number, line, "not valid JSON: extra data after the object")
-        return index + 1
-    records.add(line_number, _one_line(text[start:end]))
+    last, record = found
+    records.add(line_number, record)
     return last + 1
+
+
+def _object_in_text(lines: list[str], index: int, span: int = 0) -> tuple[int, str] | str:
+    """`_object_at` over a small file's lines."""
+    return _object_at(lambda start, count: lines[start : start + count], index, len(lines), span)
+
+
+# -- both: an object that starts on a line ------------------------------------------------------------------
+def _object_at(read: Callable[[int, int], list[str]], index: int, count: int, span: int = 0) -> tuple[int, str] | str:
+    """The object that starts on line ``index`` (at its first ``{``): the index of its last line and the
+    object as one line, or why there is none (nothing but whitespace may follow it on its last line).
+
+    ``read(start, span)`` gives ``span`` lines from ``start`` on (fewer at the end of the ``count`` lines).
+    The decoder reads a growing window of lines from ``index`` on (``span`` lines at first, by default
+    `_OBJECT_LINES`). A window that fails on its last line
+    may have cut the object short, so it is widened; a failure before the last line, or a success, is
+    the same as on the whole text, because the decoder never looks past a line end inside a string and
+    stops at the end of the object.
+    """
+    span = span or _OBJECT_LINES
+    while True:
+        window = read(index, span)
+        text = "\n".join(window)
+        start = window[0].index("{")
+        try:
+            end = _object_end(text, start)
+            break
+        except (ValueError, RecursionError) as exc:
+            cut_short = isinstance(exc, RecursionError) or getattr(exc, "pos", 0) > text.rfind("\n")
+            if index + span < count and cut_short:
+                span *= 2
+                continue
+            return f"not valid JSON: {_describe(exc)}"
+    offsets = _line_offsets(window)
+    last = bisect_right(offsets, end - 1) - 1
+    if window[last][end - offsets[last] :].strip(_SPACE):
+        return "not valid JSON: extra data after the object"
+    return index + last, _one_line(text[start:end])
+
+
+def _open_on_its_line(line: str) -> bool:
+    """Whether the object a plain line starts may go on past the line: it does not end on it (a cheap test
+    before the lines after it are read)."""
+    try:
+        _object_end(line, line.index("{"))
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
+def _object_end(text: str, start: int) -> int:
+    """Where the object at ``text[start]`` ends, read as DuckDB's parser reads it: with Python's decoder,
+    taking the trailing commas and bare nan/inf tokens DuckDB takes (each is replaced by whitespace or a
+    ``0`` of the same length, so positions hold), so that an object holding one stays one record, which
+    the strict rule then rejects naming the fault. Raises the decoder's error for anything else."""
+    for _ in range(_LENIENT_PATCHES):
+        try:
+            return _DECODER.raw_decode(text, start)[1]
+        except json.JSONDecodeError as exc:
+            patched = _lenient_patch(text, exc.pos)
+            if patched is None:
+                raise
+            text = patched
+    return _DECODER.raw_decode(text, start)[1]
+
+
+def _lenient_patch(text: str, position: int) -> str | None:
+    """``text`` with the trailing comma or the bare non-finite token where the decoder stopped made valid."""
+    comma = _trailing_comma(text, position)
+    if comma is not None:
+        return f"{text[:comma]} {text[comma + 1 :]}"
+    token = _BARE_NON_FINITE.match(text, position)
+    if token is not None and text[:position].rstrip(" \t\r\n")[-1:] in (":", ",", "["):
+        return f"{text[:position]}{'0'.ljust(len(token.group()))}{text[token.end() :]}"
+    return None
 
 
 def _one_line(object_text: str) -> str:

@@ -15,7 +15,7 @@ from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, field_validator
 
-from sparkify_assets.sources.errors import SourceError, SourceObjectMissing, s3_error
+from sparkify_assets.sources.errors import OutsideSourceRoot, SourceError, SourceObjectMissing, s3_error
 from sparkify_assets.sources.layout import SONG_PREFIX, is_song_key
 
 #: A bucket name, then a key prefix of letters, digits and ``_ . = + - /`` only: the prefix ends up in SQL
@@ -74,9 +74,11 @@ class SparkifySource(ConfigurableResource):
     # -- reading -----------------------------------------------------------------------------------------
     def read(self, key: str) -> bytes:
         """The bytes of one object. Raises SourceObjectMissing naming a missing object, SourceUnreachable when
-        S3 stays throttled or unreachable after boto3's retries, and SourceError for anything permanent."""
+        S3 stays throttled or unreachable after boto3's retries, OutsideSourceRoot for a key that leads out of
+        the source root (``..``, a symbolic link), and SourceError for anything permanent."""
         if not self.is_s3:
             return self._read_local(key)
+        _require_relative(key, self.uri)
         return self._get(self._client(), key)
 
     def read_many(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
@@ -87,11 +89,17 @@ class SparkifySource(ConfigurableResource):
         keys (``pool.map`` would submit them all at once). Local files are read one at a time.
         """
         if not self.is_s3:
+            inside: set[str] = set()  # folders found inside the root: each is looked at once
             for key in keys:
-                yield key, self._read_local(key)
+                yield key, self._read_local(key, inside)
             return
         client = self._client()
-        yield from _prefetched(lambda key: self._get(client, key), keys, self.max_concurrency, 2 * self.max_concurrency)
+
+        def get(key: str) -> bytes:
+            _require_relative(key, self.uri)
+            return self._get(client, key)
+
+        yield from _prefetched(get, keys, self.max_concurrency, 2 * self.max_concurrency)
 
     def read_each(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         """Yield ``(key, bytes)`` for large objects (day files), in order, reading the next one while the
@@ -102,6 +110,7 @@ class SparkifySource(ConfigurableResource):
         """Every song file under ``song_data/``, sorted."""
         if not self.is_s3:
             self._require_directory()
+            _require_inside(self.uri, SONG_PREFIX.rstrip("/"), set())
             return sorted(_local_json_files(str(Path(self.uri)), SONG_PREFIX))
         return sorted(key for key in self.list_keys(SONG_PREFIX) if is_song_key(key))
 
@@ -133,8 +142,11 @@ class SparkifySource(ConfigurableResource):
         except BotoCoreError as exc:
             raise s3_error(f"cannot read {self.location(key)}", exc) from exc
 
-    def _read_local(self, key: str) -> bytes:
+    def _read_local(self, key: str, inside: set[str] | None = None) -> bytes:
+        """The bytes of a local file; ``inside`` holds the folders already found inside the source root."""
+        _require_relative(key, self.uri)
         try:
+            _require_inside(self.uri, key, set() if inside is None else inside)
             # A plain string path: pathlib's parsing costs more than reading a small song file.
             with open(os.path.join(self.uri, key), "rb") as file:
                 return file.read()
@@ -151,7 +163,11 @@ class SparkifySource(ConfigurableResource):
 
 def _local_json_files(root: str, folder: str) -> Iterator[str]:
     """Keys of the ``*.json`` files under ``root/folder``, as ``Path.rglob("*.json")`` finds them (symbolic
-    links to files count, links to folders are not followed), without building a Path per file."""
+    links to files count, links to folders are not followed), without building a Path per file.
+
+    A link to a folder outside the source root is refused (`OutsideSourceRoot`) rather than passed over: the
+    files behind it were meant to be read. A link to a file is refused when it is read (`_require_inside`).
+    """
     prefix = os.path.join(root, "")
     pending = [os.path.join(root, folder)]
     while pending:
@@ -160,10 +176,45 @@ def _local_json_files(root: str, folder: str) -> Iterator[str]:
         except (FileNotFoundError, NotADirectoryError, PermissionError):  # as rglob: no such folder, no files
             continue
         for entry in entries:
-            if entry.is_dir() and not entry.is_symlink():
-                pending.append(entry.path)
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    pending.append(entry.path)
+                else:
+                    _require_link_inside(root, entry.path)
             elif entry.name.endswith(".json") and entry.is_file():
                 yield entry.path[len(prefix) :].replace(os.sep, "/")
+
+
+def _require_relative(key: str, root: str) -> None:
+    """Refuse a key that is not a plain relative path under the source root (``..``, absolute, NUL)."""
+    if not key or key.startswith("/") or "\0" in key or ".." in key.split("/"):
+        raise OutsideSourceRoot(f"source key {key[:200]!r} leads out of SPARKIFY_SOURCE={root}; not read", key)
+
+
+def _require_inside(root: str, key: str, inside: set[str]) -> None:
+    """Refuse (`OutsideSourceRoot`) to read ``key`` under ``root`` when it, or a folder on its way, is a
+    symbolic link that resolves outside ``root``. Links inside the root are fine.
+
+    Only links are resolved: each component is looked at with one ``lstat``, and the folders found inside the
+    root are remembered in ``inside``, so reading many files of the same folders costs one ``lstat`` a file.
+    """
+    parts = key.split("/")
+    for depth in range(1, len(parts) + 1):
+        relative = "/".join(parts[:depth])
+        if relative in inside:
+            continue
+        path = os.path.join(root, relative)
+        if os.path.islink(path):
+            _require_link_inside(root, path)
+        if depth < len(parts):
+            inside.add(relative)
+
+
+def _require_link_inside(root: str, link: str) -> None:
+    """Refuse the symbolic link ``link`` when it resolves outside ``root``."""
+    real_root, target = os.path.realpath(root), os.path.realpath(link)
+    if os.path.commonpath([real_root, target]) != real_root:
+        raise OutsideSourceRoot(f"{link} is a symbolic link to {target} outside SPARKIFY_SOURCE={root}; not read", link)
 
 
 def _prefetched(

@@ -6,29 +6,34 @@ from contextlib import contextmanager
 from dagster import AssetExecutionContext, Backoff, Failure, Jitter, MaterializeResult, RetryPolicy, asset
 
 from sparkify_assets.metadata import load_metadata, table_metadata
-from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
-from sparkify_assets.sources.errors import SourceError, SourceUnreachable
+from sparkify_assets.partitions import DayWindow, daily_partitions, requested_by, single_run_backfill
+from sparkify_assets.sources.errors import SourceError, SourceObjectMissing, SourceUnreachable
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import Warehouse
+from sparkify_assets.warehouse.layout import TableLayoutMismatch
 
 #: Retried: transient faults, that is S3 still throttled, failing (5xx) or unreachable once boto3's own
 #: retries are spent (SourceUnreachable), and warehouse errors such as a dropped connection. Each attempt is
 #: one transaction, so a retry repeats the load from scratch. Not retried: every other source error (a
-#: missing day file or bucket, AccessDenied, bad credentials, a bad SPARKIFY_SOURCE, COPY's prefix clash),
-#: which fails the step at once (`permanent_source_errors_fail_at_once`).
+#: missing day file or bucket, AccessDenied, bad credentials, a bad SPARKIFY_SOURCE, COPY's prefix clash)
+#: and a warehouse table laid out otherwise than the code creates it, which fail the step at once
+#: (`permanent_errors_fail_at_once`).
 LOAD_RETRY_POLICY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
 @contextmanager
-def permanent_source_errors_fail_at_once() -> Iterator[None]:
-    """Turn a permanent SourceError into a Failure that the RetryPolicy does not retry (running the step
-    again cannot fix data, settings or permissions); SourceUnreachable and other errors pass unchanged."""
+def permanent_errors_fail_at_once() -> Iterator[None]:
+    """Turn a permanent SourceError, or a TableLayoutMismatch, into a Failure that the RetryPolicy does not
+    retry (running the step again cannot fix data, settings, permissions or a table someone must rebuild);
+    SourceUnreachable and other errors pass unchanged."""
     try:
         yield
     except SourceUnreachable:
         raise
     except SourceError as exc:
         raise Failure(str(exc), allow_retries=False) from None
+    except TableLayoutMismatch as exc:
+        raise Failure(str(exc), allow_retries=False) from exc  # the cause keeps the error's name
 
 
 @asset(
@@ -44,9 +49,14 @@ def staging_events(context: AssetExecutionContext, warehouse: Warehouse, source:
     Re-materializing a day replaces exactly that day's rows and rejects, in one transaction.
     """
     window = DayWindow.from_time_window(*context.partition_time_window)
-    warehouse.create_tables()
-    with permanent_source_errors_fail_at_once():
-        loads = warehouse.load_staging_events(source, window, context.log.info)
+    with permanent_errors_fail_at_once():
+        warehouse.create_tables()
+        try:
+            loads = warehouse.load_staging_events(source, window, context.log.info)
+        except SourceObjectMissing as exc:  # one line first: the file, and why its day was asked for
+            message = f"{exc}: not arrived yet; {window} was {requested_by(context.run.tags)}"
+            context.log.error(message)
+            raise SourceError(message) from None
     return MaterializeResult(
         metadata={
             **table_metadata(warehouse, "staging_events", window, "partition_day"),
@@ -65,8 +75,8 @@ def staging_events(context: AssetExecutionContext, warehouse: Warehouse, source:
 )
 def staging_songs(context: AssetExecutionContext, warehouse: Warehouse, source: SparkifySource) -> MaterializeResult:
     """One row per song file under `song_data/` (the Million Song Dataset subset). Not partitioned."""
-    warehouse.create_tables()
-    with permanent_source_errors_fail_at_once():
+    with permanent_errors_fail_at_once():
+        warehouse.create_tables()
         loads = warehouse.load_staging_songs(source, context.log.info)
     return MaterializeResult(
         metadata={

@@ -1,14 +1,15 @@
 """The star schema: fact `songplays`, dimensions `users`, `songs`, `artists`, `time` (SPEC.md, "Tables").
 
-Each asset runs one `.sql` file from `star/sql/` in one transaction. Dimensions are built before the
+Each step runs one `.sql` file from `star/sql/` in one transaction. Dimensions are built before the
 fact, so the fact's orphan-key checks see the dimensions of the same run.
 """
 
+from collections.abc import Iterator
 from pathlib import Path
 from time import perf_counter
 from typing import Any
 
-from dagster import AssetExecutionContext, MaterializeResult, asset
+from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, multi_asset
 
 from sparkify_assets.metadata import build_line, table_metadata
 from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
@@ -42,6 +43,7 @@ def build(
     progress line with those rows and the seconds it took.
     """
     started = perf_counter()
+    warehouse.create_tables()  # a star asset may be the first this warehouse materializes
     warehouse.run_script(read_sql(SQL / f"{model}.sql"), window.sql_params if window else {})
     metadata = table_metadata(warehouse, model, window if window_column else None, window_column)
     context.log.info(build_line(model, metadata, perf_counter() - started, window))
@@ -52,16 +54,44 @@ def _window(context: AssetExecutionContext) -> DayWindow:
     return DayWindow.from_time_window(*context.partition_time_window)
 
 
-@asset(group_name="star", deps=["staging_songs"], backfill_policy=single_run_backfill, kinds={"sql"})
-def artists(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-    """One row per artist_id; one deterministic record where an artist's songs disagree (see artists.sql)."""
-    return MaterializeResult(metadata=build(context, warehouse, "artists"))
+#: Plays that name a song once the catalogue has re-matched them.
+_PLAYS_MATCHED = "SELECT COUNT(song_id) FROM songplays"
 
 
-@asset(group_name="star", deps=["staging_songs", artists], backfill_policy=single_run_backfill, kinds={"sql"})
-def songs(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
-    """One row per song_id; year 0 (unknown) becomes NULL."""
-    return MaterializeResult(metadata=build(context, warehouse, "songs"))
+@multi_asset(
+    specs=[
+        AssetSpec(
+            "artists",
+            group_name="star",
+            deps=["staging_songs"],
+            kinds={"sql"},
+            description="One row per artist_id; one deterministic record where an artist's songs disagree.",
+        ),
+        AssetSpec(
+            "songs",
+            group_name="star",
+            deps=["staging_songs", "artists"],
+            kinds={"sql"},
+            description="One row per song_id; year 0 (unknown) becomes NULL.",
+        ),
+    ],
+    backfill_policy=single_run_backfill,
+    can_subset=False,
+)
+def song_catalogue(context: AssetExecutionContext, warehouse: Warehouse) -> Iterator[MaterializeResult]:
+    """The song catalogue: artists and songs, built together in one transaction with the re-match of every
+    play already built (star/sql/song_catalogue.sql), so the dimensions never disagree with each other or
+    with the fact, whichever of them is selected."""
+    started = perf_counter()
+    warehouse.create_tables()
+    warehouse.run_script(read_sql(SQL / "song_catalogue.sql"), {})
+    seconds = perf_counter() - started
+    for table in ("artists", "songs"):
+        metadata = table_metadata(warehouse, table)
+        context.log.info(build_line(table, metadata, seconds))
+        if table == "songs":
+            metadata["plays_matched_to_a_song"] = int(warehouse.query(_PLAYS_MATCHED)[0][0])
+        yield MaterializeResult(asset_key=table, metadata=metadata)
 
 
 @asset(
@@ -94,7 +124,7 @@ def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
 
 @asset(
     group_name="star",
-    deps=["staging_events", "staging_songs", users, time, songs, artists],
+    deps=["staging_events", "songs", "artists", users, time],
     partitions_def=daily_partitions,
     backfill_policy=single_run_backfill,
     kinds={"sql"},

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 
-from sparkify_assets.partitions import DayWindow
-from sparkify_assets.settings import warehouse_engine
+from sparkify_assets.day_window import DayWindow
 
 
 def _partition(text: str) -> str:
@@ -33,32 +31,29 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         "--partition",
         type=_partition,
         metavar="YYYY-MM-DD",
-        help="the day partition to plan (default: the newest one, the day the schedule runs next)",
+        help="the day partition to plan (default: the newest partition: yesterday, UTC, or SPARKIFY_PARTITIONS_END; "
+        "the plan's first line names the day)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    # Dagster announces its beta and preview features once per import; they are not part of a plan.
-    from dagster import BetaWarning, PreviewWarning
-
-    warnings.filterwarnings("ignore", category=BetaWarning)
-    warnings.filterwarnings("ignore", category=PreviewWarning)
     try:
-        engine = args.engine or warehouse_engine()
-        from sparkify_assets.partitions import daily_partitions
+        from sparkify_assets.partitions import daily_partitions, partitions_range_text
+        from sparkify_assets.settings import warehouse_engine
         from sparkify_assets.warehouse.plan import record_run
 
+        engine = args.engine or warehouse_engine()
         partition = args.partition or daily_partitions.get_last_partition_key()
         if partition is None or not daily_partitions.has_partition_key(partition):
-            raise ValueError(
-                f"{partition} is not a partition: they run from {daily_partitions.get_first_partition_key()} "
-                "(SPARKIFY_PARTITIONS_START) to yesterday"
-            )
+            what = f"{partition} is not a partition" if partition else "no partition yet"
+            raise ValueError(f"{what}: the partitions run from {partitions_range_text()}")
         recorded = record_run(engine, partition)
     except Exception as exc:  # a setting or the source: say which, without a traceback
         print(f"sparkify sql: {_root_cause(exc)}", file=sys.stderr)
         return 2
     print(f"-- sparkify sql --engine {engine} --partition {partition}")
+    if not args.partition:
+        print(f"-- (no --partition: the newest partition, {partition})")
     print("-- Every statement of a run of the whole graph for that day, in order; nothing was sent to a warehouse.")
     step: str | None = None
     for statement in recorded:

@@ -23,6 +23,8 @@ CORRUPTIONS = {
     "songs_row_count": "DELETE FROM songs WHERE song_id = (SELECT MIN(song_id) FROM songs)",
     "artists_row_count": "INSERT INTO artists SELECT 'ARNEW', name, location, latitude, longitude FROM artists LIMIT 1",
     "time_row_count": "DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM time)",
+    "songplays_name_their_song": "UPDATE songplays SET artist_id = 'ARNEW' "
+    "WHERE songplay_id = (SELECT MIN(songplay_id) FROM songplays WHERE song_id IS NOT NULL)",
     "songplays_user_id_orphans": "DELETE FROM users WHERE user_id = (SELECT MAX(user_id) FROM songplays)",
     "songplays_start_time_orphans": "DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM songplays)",
     "songplays_song_id_orphans": "DELETE FROM songs WHERE song_id = (SELECT MIN(song_id) FROM songplays)",
@@ -42,7 +44,8 @@ def test_every_check_has_a_corruption() -> None:
 
 def test_orphan_and_uniqueness_checks_are_blocking() -> None:
     for spec in CHECKS:
-        assert spec.blocking == (spec.name.endswith("_orphans") or spec.name.endswith("_unique")), spec.name
+        referential = spec.name.endswith(("_orphans", "_unique")) or spec.name == "songplays_name_their_song"
+        assert spec.blocking == referential, spec.name
 
 
 @pytest.fixture(scope="module")

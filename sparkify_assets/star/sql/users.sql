@@ -1,12 +1,16 @@
--- users: upsert every user seen in :start_day .. :end_day. Each column is taken from the user's latest
--- event by ts across all loaded days (not just this window), so a re-run or an out-of-order backfill
--- never puts an older value back.
--- Only days from :start_day on are read: staging keeps an event only on the day its ts falls on
--- (parse_events.sql / stage_events.sql reject the others), so an event staged before the window is older
--- than any of the user's events in it. A daily run thus reads its own day, not the user's whole history;
--- a backfill of an older day reads the days after it, where a newer event may be.
+-- users: every column is the value of the user's latest event by ts among the events staged now, and a
+-- user with no staged event left is no longer a user (SPEC.md).
+--
+-- Which users to rebuild: those seen in :start_day .. :end_day, and every user whose staged events
+-- changed since users was last built. Each staging load of event files notes the users of the days it
+-- replaces, before and after (warehouse/sql/note_users_to_refresh.sql), in the same transaction as the
+-- load; this step rebuilds them from all their staged events and clears the note, in its own transaction.
+-- So a corrected day file, a reload of any day or an out-of-order backfill is reflected by the next
+-- users step of ANY day, and a daily run reads only the events of the users it touches.
 DELETE FROM users
 WHERE user_id IN (
+    SELECT user_id FROM users_to_refresh
+    UNION
     SELECT user_id
     FROM stg_events
     WHERE partition_day BETWEEN :start_day AND :end_day
@@ -14,8 +18,10 @@ WHERE user_id IN (
 );
 
 INSERT INTO users (user_id, first_name, last_name, gender, level)
-WITH users_in_window AS (
-    SELECT DISTINCT user_id
+WITH affected_users AS (
+    SELECT user_id FROM users_to_refresh
+    UNION
+    SELECT user_id
     FROM stg_events
     WHERE partition_day BETWEEN :start_day AND :end_day
       AND user_id IS NOT NULL
@@ -38,9 +44,10 @@ WITH users_in_window AS (
                 e.gender DESC NULLS LAST
         ) AS recency
     FROM stg_events AS e
-    INNER JOIN users_in_window AS w ON w.user_id = e.user_id
-    WHERE e.partition_day >= :start_day
+    INNER JOIN affected_users AS a ON a.user_id = e.user_id
 )
 SELECT user_id, first_name, last_name, gender, level
 FROM user_events
 WHERE recency = 1;
+
+DELETE FROM users_to_refresh;

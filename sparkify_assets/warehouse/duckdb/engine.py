@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import queue
 import re
+import stat
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -26,14 +27,15 @@ from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
-from dagster import InitResourceContext
+from dagster import EnvVar, Failure, InitResourceContext
 from pydantic import Field, PrivateAttr, field_validator
 
 from sparkify_assets.partitions import DayWindow
-from sparkify_assets.sources.layout import event_key
+from sparkify_assets.sources.layout import SONG_PREFIX, event_key
 from sparkify_assets.sources.records import RecordColumns, split_into, split_records
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse
+from sparkify_assets.warehouse.layout import layout_query, verify_layout
 from sparkify_assets.warehouse.sql import SqlValue, read_sql, statements
 
 SQL = Path(__file__).parent / "sql"
@@ -57,7 +59,10 @@ FROM staging_rejects
 WHERE loaded_at = ?
 GROUP BY source_key
 """
-_RECORD_FILES = "INSERT INTO staging_files SELECT source_key, partition_day, records, ? FROM loaded_files"
+_RECORD_FILES = (
+    "INSERT INTO staging_files (source_key, partition_day, records, loaded_at) "
+    "SELECT source_key, partition_day, records, ? FROM loaded_files"
+)
 
 
 #: What DuckDB would read as a URL or a catalogue (``md:``, ``s3://``) rather than a file, and control characters.
@@ -69,18 +74,132 @@ class WarehouseUnavailable(RuntimeError):
     """The warehouse file cannot be opened for writing."""
 
 
+class WarehouseOutOfMemory(Failure):
+    """DuckDB needed more memory than SPARKIFY_DUCKDB_MEMORY_LIMIT allows. Not retried: the same data needs the
+    same memory again."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description, allow_retries=False)
+
+
+#: SPARKIFY_DUCKDB_MEMORY_LIMIT: a number and a unit DuckDB reads the same way (no bare number, no "G" or "%").
+_MEMORY = re.compile(r"(\d+(?:\.\d+)?|\.\d+) ?([KMGT]i?B)", re.IGNORECASE)
+_MEMORY_UNITS = {f"{p}{i}B": base**n for n, p in enumerate("KMGT", 1) for i, base in (("", 1000), ("i", 1024))}
+#: Below this DuckDB cannot even create the tables; above, it refuses the value itself.
+_MEMORY_RANGE = (16 * 1000**2, 1000 * 1000**4)
+MEMORY_LIMIT_FORM = (
+    "a size from 16MB to 1000TB: a number and a unit, KB, MB, GB, TB or KiB, MiB, GiB, TiB (e.g. 512MB, 1.5GB, 2GiB)"
+)
+
+#: Every DuckDB database file carries this at byte offset 8 (after the header checksum).
+_DUCKDB_MAGIC = (8, b"DUCK")
+#: What a file that is not a DuckDB database looks like, by its first bytes: (offset, magic, description).
+_FILE_KINDS = (
+    (0, b"SQLite format 3\x00", "a SQLite database"),
+    (0, b"\x1f\x8b", "gzip data"),
+    (0, b"BZh", "bzip2 data"),
+    (0, b"\xfd7zXZ\x00", "xz data"),
+    (0, b"\x28\xb5\x2f\xfd", "zstd data"),
+    (0, b"PK\x03\x04", "a zip archive"),
+    (257, b"ustar", "a tar archive"),
+    (0, b"PAR1", "a Parquet file"),
+    (0, b"ARROW1", "an Arrow file"),
+    (0, b"Obj\x01", "an Avro file"),
+    (0, b"ORC", "an ORC file"),
+    (0, b"%PDF", "a PDF document"),
+    (0, b"\x7fELF", "an executable (ELF)"),
+)
+
+
+def describe_file(head: bytes) -> str:
+    """What a file that starts with ``head`` (its first few KB) looks like, in a few words; never its content."""
+    if not head:
+        return "an empty file"
+    for offset, magic, kind in (_DUCKDB_MAGIC + ("a DuckDB database",), *_FILE_KINDS):
+        if head[offset : offset + len(magic)] == magic:
+            return kind
+    if b"\x00" not in head:
+        try:
+            text = head.decode("utf-8")
+        except UnicodeDecodeError as exc:  # a multi-byte character cut by the end of ``head`` is still text
+            text = head[: exc.start].decode("utf-8") if exc.start >= len(head) - 3 else ""
+        if text and sum(c.isprintable() or c in "\t\r\n" for c in text) >= 0.95 * len(text):
+            return "JSON text" if text.lstrip("\ufeff \t\r\n")[:1] in ("{", "[") else "text"
+    return "binary data of an unknown kind"
+
+
+def _is_duckdb_file(head: bytes) -> bool:
+    offset, magic = _DUCKDB_MAGIC
+    return head[offset : offset + len(magic)] == magic
+
+
+def _require_database_file(path: Path) -> None:
+    """Refuse a path that holds anything but a DuckDB database, before DuckDB opens (and writes) it."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return  # nothing there yet: DuckDB creates the database
+    except OSError as exc:
+        raise WarehouseUnavailable(f"cannot open the warehouse {path} (SPARKIFY_DUCKDB_PATH): {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        kind = "a directory"
+    elif not stat.S_ISREG(mode):
+        kind = "not a regular file (a device, a pipe or a socket)"
+    else:
+        try:
+            with path.open("rb") as file:
+                head = file.read(4096)
+        except OSError as exc:
+            raise WarehouseUnavailable(
+                f"cannot read the warehouse {path} (SPARKIFY_DUCKDB_PATH): {exc.strerror}"
+            ) from None
+        if _is_duckdb_file(head):
+            return
+        kind = describe_file(head)
+    # An empty file is refused too: DuckDB refuses it, and removing it could remove a database that another
+    # process has just created and not yet written.
+    remedy = "remove it, or point" if kind == "an empty file" else "point"
+    raise WarehouseUnavailable(
+        f"SPARKIFY_DUCKDB_PATH={path} is {kind}, not a DuckDB database (left as it is): {remedy} "
+        "SPARKIFY_DUCKDB_PATH at a DuckDB database or at a path where nothing exists yet"
+    )
+
+
+def _out_of_memory(error: BaseException) -> duckdb.OutOfMemoryException | None:
+    """The DuckDB out-of-memory error behind ``error``: itself, or one it was raised while handling (a
+    statement after the failed one in the same transaction fails with "transaction is aborted", hiding it)."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, duckdb.OutOfMemoryException):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 class DuckDBWarehouse(Warehouse):
     """The embedded DuckDB warehouse (SPARKIFY_DUCKDB_PATH)."""
 
     path: str = Field(description="The DuckDB database file (SPARKIFY_DUCKDB_PATH).")
-    memory_limit: str = Field(default="1GB", description="DuckDB memory_limit; above it DuckDB spills to disk.")
+    memory_limit: str = Field(
+        default="1GB",
+        description=(
+            "DuckDB's memory_limit (SPARKIFY_DUCKDB_MEMORY_LIMIT), e.g. 512MB, 1.5GB, 2GiB. Beyond it DuckDB moves "
+            "sorts, joins, aggregations and rows written so far to disk, but not the records it is parsing: a load "
+            "whose records need more fails, naming this setting."
+        ),
+    )
     threads: int | None = Field(default=None, description="DuckDB worker threads (default: all cores).")
     temp_directory: str | None = Field(
-        default=None, description="Where DuckDB spills (default: next to the database file)."
+        default=None,
+        description="Where DuckDB puts what it moves out of memory (default: next to the database file).",
     )
 
     #: The connection that keeps the database open while a run executes (None outside a run).
     _held: Any = PrivateAttr(default=None)
+    #: The held connection of the run whose create_tables verified the table layout (one catalogue query a run).
+    _layout_verified_for: Any = PrivateAttr(default=None)
 
     @field_validator("path")
     @classmethod
@@ -92,6 +211,23 @@ class DuckDBWarehouse(Warehouse):
                 "no 'md:' or other 'scheme:' prefix, no control characters)"
             )
         return path
+
+    @field_validator("memory_limit", mode="before")  # "before": an EnvVar is still an EnvVar
+    @classmethod
+    def _memory_size(cls, value: Any) -> Any:
+        """A size DuckDB reads as the user means it (DuckDB itself takes ``-1GB`` or ``80%`` as "80% of RAM"),
+        normalized to ``<number><unit>``. An EnvVar is checked when the resource is initialized, with its value."""
+        if isinstance(value, EnvVar) or not isinstance(value, str):
+            return value
+        match = _MEMORY.fullmatch(value.strip()) if len(value) < 40 else None
+        unit = next((u for u in _MEMORY_UNITS if match and u.lower() == match.group(2).lower()), None)
+        if (
+            match is None
+            or unit is None
+            or not (_MEMORY_RANGE[0] <= float(match.group(1)) * _MEMORY_UNITS[unit] <= _MEMORY_RANGE[1])
+        ):
+            raise ValueError(f"SPARKIFY_DUCKDB_MEMORY_LIMIT={value[:40]!r} is not {MEMORY_LIMIT_FORM}")
+        return f"{match.group(1)}{unit}"
 
     @property
     def engine_name(self) -> str:
@@ -115,7 +251,8 @@ class DuckDBWarehouse(Warehouse):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         connection = self._open(read_only=read_only and self._held is None)
         try:
-            yield connection
+            with self._memory_hint():
+                yield connection
         finally:
             connection.close()
 
@@ -144,9 +281,18 @@ class DuckDBWarehouse(Warehouse):
         config: dict[str, Any] = {
             "memory_limit": self.memory_limit,
             "temp_directory": self.temp_directory or str(path.parent / f"{path.name}.tmp"),
+            # Nothing is downloaded or loaded behind the project's back. The one extension it uses, json, is
+            # built into the duckdb wheel (test_open.py checks that it is there with these settings).
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            # A table name never resolves to a Python object of the caller (a missing table `time` would
+            # otherwise scan the `time` module).
+            "python_enable_replacements": False,
         }
         if self.threads:
             config["threads"] = self.threads
+        if self._held is None:  # the held connection's file was checked when the run opened it
+            _require_database_file(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # While the database is open in this process (a run holds it), DuckDB gives a new connection
@@ -162,12 +308,39 @@ class DuckDBWarehouse(Warehouse):
                 message = "it is open in another process (a DuckDB file has one writer at a time)"
             raise WarehouseUnavailable(f"cannot open the warehouse {path} (SPARKIFY_DUCKDB_PATH): {message}") from None
 
+    @contextmanager
+    def _memory_hint(self) -> Iterator[None]:
+        """Turn DuckDB running out of memory into an error naming SPARKIFY_DUCKDB_MEMORY_LIMIT (not retried),
+        also when a later statement of the same transaction hid it ("transaction is aborted")."""
+        try:
+            yield
+        except WarehouseOutOfMemory:
+            raise
+        except Exception as exc:
+            cause = _out_of_memory(exc)
+            if cause is None:
+                raise
+            raise WarehouseOutOfMemory(
+                f"DuckDB needs more memory than SPARKIFY_DUCKDB_MEMORY_LIMIT={self.memory_limit} allows "
+                f"({str(cause).splitlines()[0]}). Raise SPARKIFY_DUCKDB_MEMORY_LIMIT: DuckDB keeps the records it "
+                "is parsing and each value it builds in memory, so a very large record needs several times its size."
+            ) from cause
+
     # -- Warehouse ---------------------------------------------------------------------------------------
     def create_tables(self) -> None:
+        # The table layout is verified once a run (the run holds the database open), every time outside one.
+        verified = self._held is not None and self._layout_verified_for is self._held
         with self.transaction() as connection:
-            for name in ("create_tables.sql", "create_views.sql"):
-                for statement in statements(read_sql(SQL / name)):
+            for statement in statements(read_sql(SQL / "create_tables.sql")):
+                connection.execute(statement)
+            if not verified:
+                # Before the views, which would otherwise fail on a missing column in DuckDB's own words.
+                catalogue = connection.execute(layout_query("main")).fetchall()
+                verify_layout("main", SQL / "create_tables.sql", catalogue)
+            for path in (SQL / "create_views.sql", SHARED_SQL / "create_star_views.sql"):
+                for statement in statements(read_sql(path)):
                     connection.execute(statement)
+        self._layout_verified_for = self._held
 
     def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
         with self.transaction() as connection:
@@ -191,14 +364,18 @@ class DuckDBWarehouse(Warehouse):
         days = {event_key(day): day for day in window.days}
         loader = _StagingLoad("parse_events.sql", "reject_events.sql", log)
         with self.transaction() as connection:
-            for statement in statements(read_sql(SHARED_SQL / "clear_event_window.sql"), window.sql_params):
-                connection.execute(statement)
+            for name in ("note_users_to_refresh.sql", "clear_event_window.sql"):
+                for statement in statements(read_sql(SHARED_SQL / name), window.sql_params):
+                    connection.execute(statement)
             # Files are read and split into records in a background thread, SPLIT_AHEAD files ahead, while
             # DuckDB parses the batch before (DuckDB and Arrow's kernels release the interpreter lock).
             for key, size, records in in_background(_split_files(source, days), ahead=SPLIT_AHEAD):
                 loader.add_file(connection, key, days[key], size, records)
                 loader.progress(source.location(key))
             loads = loader.finish(connection)
+            self.require_few_rejects(loads)
+            for statement in statements(read_sql(SHARED_SQL / "note_users_to_refresh.sql"), window.sql_params):
+                connection.execute(statement)
         loader.summary(f"{source.location('log_data/')} {window}")
         return loads
 
@@ -219,7 +396,8 @@ class DuckDBWarehouse(Warehouse):
                 connection.execute(statement)
             loader.add_files(connection, keys, [None] * len(keys), sizes, counts, records.table())
             loads = loader.finish(connection)
-        loader.summary(source.location("song_data/"))
+            self.require_few_rejects(loads, catalogue=source.location(SONG_PREFIX))
+        loader.summary(source.location(SONG_PREFIX))
         return loads
 
 
@@ -357,7 +535,9 @@ class _StagingLoad:
         connection.register("raw_records", stream)
         try:
             inserted = 0
-            for statement in statements(read_sql(SQL / sql_file), {"loaded_at": self.loaded_at}):
+            # The typed-value macros first (json_values.sql): the parse and reject SQL use them.
+            sql = read_sql(SQL / "json_values.sql") + read_sql(SQL / sql_file)
+            for statement in statements(sql, {"loaded_at": self.loaded_at}):
                 result = connection.execute(statement)
                 if statement.startswith("INSERT"):
                     inserted += result.fetchall()[0][0]

@@ -30,6 +30,7 @@ from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
 from sparkify_assets.sources.layout import JSONPATHS_KEY, SONG_PREFIX, event_key
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse
+from sparkify_assets.warehouse.layout import LAYOUT_SQL, verify_layout
 from sparkify_assets.warehouse.sql import Identifier, SqlValue, read_sql, statements
 
 SQL = Path(__file__).parent / "sql"
@@ -158,6 +159,8 @@ class RedshiftWarehouse(Warehouse):
     )
 
     _connection: Any = PrivateAttr(default=None)
+    #: The connection on which create_tables verified the table layout (one catalogue query a run).
+    _layout_verified_for: Any = PrivateAttr(default=None)
 
     # -- settings ---------------------------------------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:
@@ -320,8 +323,15 @@ class RedshiftWarehouse(Warehouse):
         with self.transaction() as cursor:
             if self.schema_name != "public":
                 self._execute(cursor, _CREATE_SCHEMA, {"schema": self.schema})
-            for name in ("create_tables.sql", "create_views.sql"):
-                self._run_file(cursor, SQL / name, {})
+            self._run_file(cursor, SQL / "create_tables.sql", {})
+            # Once per connection, that is per run (a retry after a dropped connection verifies again); before
+            # the views, which would otherwise fail on a missing column in Redshift's own words.
+            if self._layout_verified_for is not self._connection:
+                catalogue = self._fetch(cursor, read_sql(LAYOUT_SQL), {"schema": self.schema_name})
+                verify_layout(self.schema_name, SQL / "create_tables.sql", catalogue)
+            for path in (SQL / "create_views.sql", SHARED_SQL / "create_star_views.sql"):
+                self._run_file(cursor, path, {})
+        self._layout_verified_for = self._connection
 
     def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
         with self.transaction() as cursor:
@@ -343,6 +353,7 @@ class RedshiftWarehouse(Warehouse):
             _require_only_object(source, key)
         loads: list[FileLoad] = []
         with self.transaction() as cursor:
+            self._run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", window.sql_params)
             self._run_file(cursor, SHARED_SQL / "clear_event_window.sql", window.sql_params)
             for key, day in keys.items():
                 started = time.perf_counter()
@@ -359,6 +370,8 @@ class RedshiftWarehouse(Warehouse):
                     f"{source.location(key)}: {load.records} records, {load.loaded} loaded, "
                     f"{load.rejected} rejected (COPY in {time.perf_counter() - started:.2f} s)"
                 )
+            self.require_few_rejects(loads)
+            self._run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", window.sql_params)
         return loads
 
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
@@ -373,6 +386,7 @@ class RedshiftWarehouse(Warehouse):
         with self.transaction() as cursor:
             self._run_file(cursor, SHARED_SQL / "clear_songs.sql", {})
             load = self._copy(cursor, "songs", params)
+            self.require_few_rejects([load], catalogue=source.location(SONG_PREFIX))
         log(
             f"{source.location(SONG_PREFIX)}: one COPY, {load.records} records, {load.loaded} loaded, "
             f"{load.rejected} rejected in {time.perf_counter() - started:.2f} s"

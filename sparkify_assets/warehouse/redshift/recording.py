@@ -5,7 +5,9 @@ a `RecordingConnection` instead of logging in. Everything else (settings, SQL, t
 statements) is the production code, which is what makes `sparkify sql --engine redshift` and the engine
 tests say what a real run sends. The stand-in checks what redshift-connector and the server would refuse
 (several statements in one execute, fetching from a statement that returns no rows) and answers queries
-from a `StatementLog`.
+from a `StatementLog`. Unless the log answers it, the catalogue query of the table layout check
+(`warehouse/layout.py`) gets the tables as create_tables.sql makes them, spelled as Redshift's catalogue
+spells them: the stand-in is a warehouse in the expected layout.
 """
 
 import re
@@ -14,10 +16,37 @@ from typing import Any
 import redshift_connector
 from dagster import ResourceDependency
 
+from sparkify_assets.warehouse.layout import expected_tables, layout_query
 from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
-from sparkify_assets.warehouse.redshift.engine import RedshiftWarehouse
+from sparkify_assets.warehouse.redshift.engine import SQL, RedshiftWarehouse
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
+_LAYOUT_SCHEMA = re.compile(r"\btable_schema = '([a-z_][a-z0-9_]*)'")
+#: How Redshift's information_schema.columns spells the types create_tables.sql uses (by canonical name).
+_CATALOGUE_TYPES = {
+    "varchar": "character varying",
+    "integer": "integer",
+    "bigint": "bigint",
+    "double": "double precision",
+    "date": "date",
+    "timestamp": "timestamp without time zone",
+}
+
+
+def catalogue_as_created() -> Rows:
+    """What `layout_query` answers on a Redshift whose tables are as create_tables.sql makes them."""
+    tables = sorted(expected_tables(SQL / "create_tables.sql"), key=lambda table: table.name)
+    return [
+        (table.name, column.name, _CATALOGUE_TYPES[column.kind], column.width)
+        for table in tables
+        for column in table.columns
+    ]
+
+
+def answer_as_created(sql: str) -> Rows | None:
+    """`catalogue_as_created` for the layout query of any schema; None (no opinion) for any other query."""
+    schema = _LAYOUT_SCHEMA.search(sql)
+    return catalogue_as_created() if schema and sql == layout_query(schema.group(1)) else None
 
 
 class RecordingCursor:
@@ -36,7 +65,7 @@ class RecordingCursor:
             raise redshift_connector.ProgrammingError("cannot insert multiple commands into a prepared statement")
         self._log.record(operation)
         self._log.raise_for(operation)
-        self._rows = self._log.rows_for(operation) if is_query(operation) else None
+        self._rows = self._log.rows_for(operation, answer_as_created) if is_query(operation) else None
         return self
 
     def fetchall(self) -> Rows:

@@ -19,9 +19,10 @@ from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import FileLoad
-from sparkify_assets.warehouse.recording import StatementLog, is_query
+from sparkify_assets.warehouse.layout import layout_query
+from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
 from sparkify_assets.warehouse.redshift.engine import CopyMismatch
-from sparkify_assets.warehouse.redshift.recording import RecordingConnection
+from sparkify_assets.warehouse.redshift.recording import RecordingConnection, catalogue_as_created
 from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph
 from sparkify_assets_tests.warehouse.conftest import (
     BUCKET,
@@ -105,16 +106,22 @@ def test_each_partition_load_and_transform_is_one_transaction_that_deletes_the_d
             assert is_query(sql) or sql.startswith("SET search_path"), sql[:80]
 
 
-def test_users_upsert_recomputes_each_users_latest_event_from_the_window_on(recorded: StatementLog) -> None:
-    """SPEC.md: a re-run or an out-of-order backfill never puts an older value back. Days after the window
-    may hold a newer event; days before it cannot (an event is staged only on the day of its ts)."""
-    (transaction,) = [t for t in transactions(recorded.sql) if any(s.startswith("INSERT INTO users") for s in t)]
-    delete, insert = transaction
+def test_users_are_rebuilt_for_the_window_and_every_user_whose_staged_events_changed(recorded: StatementLog) -> None:
+    """SPEC.md: every users column is the value of the user's latest event among the events staged now; a
+    user with no staged event left is no longer a user. The staging load notes the users of the days it
+    replaces (before and after), the users step rebuilds them from all their events and clears the note."""
+    (load,) = [t for t in transactions(recorded.sql) if any(s.startswith("COPY staging_events_copy") for s in t)]
+    notes = [i for i, s in enumerate(load) if s.startswith("INSERT INTO users_to_refresh")]
+    clear = next(i for i, s in enumerate(load) if s.startswith("DELETE FROM staging_events"))
+    assert len(notes) == 2 and notes[0] < clear < notes[1]
+    (transaction,) = [t for t in transactions(recorded.sql) if any(s.startswith("INSERT INTO users (") for s in t)]
+    delete, insert, forget = transaction
+    assert "SELECT user_id FROM users_to_refresh UNION" in one_line(delete)
     assert "partition_day BETWEEN DATE '2018-11-05' AND DATE '2018-11-05'" in one_line(delete)
     insert = one_line(insert)
-    assert "FROM stg_events AS e INNER JOIN users_in_window" in insert
-    assert "WHERE e.partition_day >= DATE '2018-11-05'" in insert  # the window and every day after it
+    assert "FROM stg_events AS e INNER JOIN affected_users AS a" in insert
     assert "ORDER BY e.ts DESC" in insert and "WHERE recency = 1" in insert
+    assert forget == "DELETE FROM users_to_refresh"
 
 
 def test_events_copy_loads_exactly_the_days_object_with_jsonpaths_role_region_and_maxerror(
@@ -152,7 +159,7 @@ def test_copy_counts_and_load_errors_reach_the_materialization_metadata(s3_sourc
     """SPEC.md, "Bad records": rejects are counted in the run's metadata, and records = loaded + rejected."""
 
     def answer(sql: str) -> list[tuple[Any, ...]] | None:
-        last_copy = next(s for s in reversed(log.sql) if s.startswith("COPY"))
+        last_copy = next((s for s in reversed(log.sql) if s.startswith("COPY")), "")  # none yet: the DDL
         day = "log_data" in last_copy
         if sql == "SELECT pg_last_copy_count()":
             return [(410,)] if day else [(71,)]
@@ -182,7 +189,8 @@ def test_rejects_and_the_file_count_are_written_in_the_load_transaction(s3_sourc
     (files,) = [s for s in text if s.startswith("INSERT INTO staging_files")]
     assert '(SELECT COUNT(*) FROM "staging_events_copy") + (SELECT COUNT(*) FROM load_errors)' in files
     assert text.index(files) > text.index(next(s for s in text if s.startswith("INSERT INTO staging_events")))
-    assert text[-2:] == ['DROP TABLE "staging_events_copy"', "DROP TABLE load_errors"]
+    assert text[-3:-1] == ['DROP TABLE "staging_events_copy"', "DROP TABLE load_errors"]
+    assert text[-1].startswith("INSERT INTO users_to_refresh")  # the users of the day's new rows
 
 
 def test_a_copy_whose_count_does_not_add_up_rolls_the_partition_back(s3_source: SparkifySource) -> None:
@@ -277,6 +285,40 @@ def test_a_missing_day_file_is_an_error_naming_its_key(s3_source: SparkifySource
 def test_a_local_source_is_refused_naming_the_setting(tmp_path: Any) -> None:
     with pytest.raises(SourceError, match="SPARKIFY_SOURCE"):
         recording_warehouse(StatementLog()).load_staging_songs(local_source(tmp_path), print)
+
+
+def test_the_table_layout_is_read_once_a_run_in_one_query_inside_the_ddl_transaction(recorded: StatementLog) -> None:
+    assert recorded.sql.count(layout_query("public")) == 1
+    (ddl,) = [t for t in transactions(recorded.sql) if layout_query("public") in t]
+    query = ddl.index(layout_query("public"))
+    assert all(s.startswith("CREATE TABLE IF NOT EXISTS") for s in ddl[:query])
+    assert all(s.startswith("CREATE OR REPLACE VIEW") for s in ddl[query + 1 :])
+
+
+def test_a_staging_table_in_another_column_order_fails_the_step_naming_table_and_column(tmp_path: Any) -> None:
+    """SPEC.md, "Tables": a staging_events an older version left with first_name and last_name swapped is
+    never loaded into; the DDL transaction rolls back before any view, COPY or INSERT."""
+
+    def swapped_names(sql: str) -> Rows | None:
+        if sql != layout_query("public"):
+            return None
+        rows = catalogue_as_created()
+        first, last = (rows.index(r) for r in rows if r[0] == "staging_events" and r[1] in {"first_name", "last_name"})
+        rows[first], rows[last] = rows[last], rows[first]
+        return rows
+
+    log = StatementLog(swapped_names)
+    result = run_graph(
+        {"warehouse": recording_warehouse(log), "source": local_source(tmp_path)},
+        partition=DAY,
+        selection=["staging_events"],
+        raise_on_error=False,
+    )
+    assert_failed_at_once(
+        result, "staging_events", "table public.staging_events is not laid out as", "first_name is column 6, expected 3"
+    )
+    assert log.sql[-1] == "ROLLBACK"
+    assert not [s for s in log.sql if s.startswith(("COPY", "DELETE", "INSERT", "CREATE OR REPLACE VIEW"))]
 
 
 def test_a_configured_schema_is_created_and_is_the_search_path(s3_source: SparkifySource) -> None:

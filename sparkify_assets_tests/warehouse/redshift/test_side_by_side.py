@@ -51,21 +51,25 @@ def test_the_cleaning_views_agree_row_for_row_on_the_real_sample(real_sample: Pa
         assert with_millis > 0
 
 
-# userId and ts as they appear in the JSON, and as COPY puts them in staging_events_copy (JSON values into a
-# VARCHAR column as their text; a missing field as NULL).
-RECORDS: list[tuple[dict[str, Any], str | None, int | None]] = [
-    ({"userId": "39"}, "39", 1541381242796),
-    ({"userId": " 39 "}, " 39 ", 1541381242796),
-    ({"userId": ""}, "", 1541381242796),
-    ({"userId": 39}, "39", 1541381242796),
-    ({"userId": "-2147483648"}, "-2147483648", 1541381242796),
-    ({"userId": "abc"}, "abc", 1541381242796),
-    ({"userId": "1.5"}, "1.5", 1541381242796),
-    ({"userId": 1.5}, "1.5", 1541381242796),
-    ({"userId": "2147483648"}, "2147483648", 1541381242796),
-    ({"userId": "99999999999"}, "99999999999", 1541381242796),
-    ({"ts": None}, "7", None),
-    ({"ts": "missing"}, "7", None),
+# userId, ts and length as they appear in the JSON, and as COPY puts them in staging_events_copy (JSON values
+# into a VARCHAR column as their text; a missing field as NULL; "NaN" or "Infinity" into a DOUBLE PRECISION
+# column as that float, which the SQL rules then reject).
+RECORDS: list[tuple[dict[str, Any], str | None, int | None, float | None]] = [
+    ({"userId": "39"}, "39", 1541381242796, None),
+    ({"userId": " 39 "}, " 39 ", 1541381242796, None),
+    ({"userId": ""}, "", 1541381242796, None),
+    ({"userId": 39}, "39", 1541381242796, None),
+    ({"userId": "-2147483648"}, "-2147483648", 1541381242796, None),
+    ({"userId": "abc"}, "abc", 1541381242796, None),
+    ({"userId": "1.5"}, "1.5", 1541381242796, None),
+    ({"userId": 1.5}, "1.5", 1541381242796, None),
+    ({"userId": "2147483648"}, "2147483648", 1541381242796, None),
+    ({"userId": "99999999999"}, "99999999999", 1541381242796, None),
+    ({"ts": None}, "7", None, None),
+    ({"ts": "missing"}, "7", None, None),
+    ({"length": "NaN"}, "7", 1541381242796, float("nan")),
+    ({"length": "-Infinity"}, "7", 1541381242796, float("-inf")),
+    ({"length": "236.5"}, "7", 1541381242796, 236.5),
 ]
 
 
@@ -77,13 +81,13 @@ def _duckdb_reasons(tmp_path: Path) -> list[str | None]:
     root = tmp_path / "source"
     (root / "log_data" / "2018" / "11").mkdir(parents=True)
     lines = []
-    for change, _, _ in RECORDS:
+    for change, *_ in RECORDS:
         record = {"ts": 1541381242796, "userId": "7", "page": "NextSong", **change}
         if record["ts"] == "missing":
             del record["ts"]
         lines.append(json.dumps(record))
     (root / "log_data" / "2018" / "11" / f"{DAY}-events.json").write_text("\n".join(lines))
-    warehouse = duckdb_warehouse(tmp_path / "w.duckdb")
+    warehouse = duckdb_warehouse(tmp_path / "w.duckdb", max_reject_percent=100)  # a file of bad records
     warehouse.create_tables()
     warehouse.load_staging_events(local_source(root), DayWindow.parse(DAY), lambda message: None)
     rejected = dict(warehouse.query("SELECT line_number, reason FROM staging_rejects"))
@@ -92,9 +96,13 @@ def _duckdb_reasons(tmp_path: Path) -> list[str | None]:
 
 def _redshift_reasons() -> list[str | None]:
     connection = duckdb.connect()
-    connection.execute("CREATE TABLE staging_events_copy (line BIGINT, ts BIGINT, user_id VARCHAR, reason VARCHAR)")
-    for line, (_, user_id, ts) in enumerate(RECORDS, start=1):
-        connection.execute("INSERT INTO staging_events_copy VALUES (?, ?, ?, NULL)", [line, ts, user_id])
+    connection.execute(
+        "CREATE TABLE staging_events_copy (line BIGINT, ts BIGINT, user_id VARCHAR, length DOUBLE, "
+        "registration DOUBLE, reason VARCHAR)"
+    )
+    for line, (_, user_id, ts, length) in enumerate(RECORDS, start=1):
+        row = [line, ts, user_id, length]
+        connection.execute("INSERT INTO staging_events_copy VALUES (?, ?, ?, ?, NULL, NULL)", row)
     (update, _insert) = redshift_on_duckdb("stage_events.sql", {"source_key": "k", "partition_day": None})
     connection.execute(update)
     reasons = connection.execute("SELECT reason FROM staging_events_copy ORDER BY line").fetchall()
@@ -102,8 +110,10 @@ def _redshift_reasons() -> list[str | None]:
 
 
 def test_the_record_rules_reject_the_same_records_for_the_same_reasons(tmp_path: Path) -> None:
-    """SPEC.md, "Bad records": ts is required; a non-empty userId must be an integer."""
+    """SPEC.md, "Bad records": ts is required; a non-empty userId must be an integer; NaN or Infinity, bare
+    or quoted, is never stored."""
     duckdb_reasons = _duckdb_reasons(tmp_path)
     assert duckdb_reasons == _redshift_reasons()
-    assert duckdb_reasons.count(None) == 5  # "39", " 39 ", "", 39, "-2147483648"
+    assert duckdb_reasons.count(None) == 6  # "39", " 39 ", "", 39, "-2147483648", "236.5"
+    assert duckdb_reasons.count("length must be a finite number") == 2
     assert "missing required field ts" in duckdb_reasons

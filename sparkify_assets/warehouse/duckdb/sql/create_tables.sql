@@ -54,6 +54,21 @@ CREATE TABLE IF NOT EXISTS staging_files (
     loaded_at     TIMESTAMP NOT NULL
 );
 
+-- The users whose staged events changed since users was last built (warehouse/sql/note_users_to_refresh.sql).
+CREATE TABLE IF NOT EXISTS users_to_refresh (
+    user_id INTEGER NOT NULL
+);
+
+-- The match keys of the songs the songs dimension holds, written with it (star/sql/song_catalogue.sql):
+-- what songplays are matched against, so a play always names a row of songs.
+CREATE TABLE IF NOT EXISTS song_catalogue (
+    song_id         VARCHAR NOT NULL,
+    artist_id       VARCHAR,
+    title_key       VARCHAR,
+    artist_name_key VARCHAR,
+    duration        DOUBLE
+);
+
 CREATE TABLE IF NOT EXISTS songplays (
     songplay_id BIGINT NOT NULL,
     start_time  TIMESTAMP NOT NULL,

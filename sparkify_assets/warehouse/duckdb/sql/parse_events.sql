@@ -2,16 +2,33 @@
 -- line_number, raw_text, scan_error) once, on the way into staging_events.
 --
 -- The record rules (SPEC.md, "Bad records": ts is required and an integer; a non-empty userId must be an
--- integer; and, from "Partitions", a day's file holds the events whose ts falls on that UTC day) live in the table macro classified_events: every record with its fields parsed to `shape` and
--- the reason it is rejected, or NULL. This file inserts the records without a reason; reject_events.sql
--- uses the same macro for the others. Other fields that do not fit their type load as NULL; a record that
--- is not valid JSON parses to NULL (TRY) and is rejected as 'not valid JSON'.
-CREATE OR REPLACE TEMP MACRO classified_events(shape) AS TABLE
+-- integer; an optional field of the wrong type rejects the record, as COPY does (json_values.sql); and,
+-- from "Partitions", a day's file holds the events whose ts falls on that UTC day) live in the table macro
+-- classified_events: every record with its fields parsed and the reason it is rejected, or NULL. This
+-- file inserts the records without a reason; reject_events.sql uses the same macro for the others. A
+-- record that is not valid JSON parses to NULL (TRY) and is rejected as 'not valid JSON'. Text fields take
+-- any JSON value as its text, as COPY does.
+CREATE OR REPLACE TEMP MACRO classified_events() AS TABLE
 WITH parsed AS (
-    SELECT source_key, partition_day, line_number, raw_text, scan_error, TRY(json_transform(raw_text, shape)) AS r
+    SELECT
+        source_key, partition_day, line_number, raw_text, scan_error,
+        TRY(json_transform(raw_text, '{
+            "artist": "VARCHAR", "auth": "VARCHAR", "firstName": "VARCHAR", "gender": "VARCHAR",
+            "itemInSession": "JSON", "lastName": "VARCHAR", "length": "JSON", "level": "VARCHAR",
+            "location": "VARCHAR", "method": "VARCHAR", "page": "VARCHAR", "registration": "JSON",
+            "sessionId": "JSON", "song": "VARCHAR", "status": "JSON", "ts": "JSON",
+            "userAgent": "VARCHAR", "userId": "JSON"}')) AS r
     FROM raw_records
 ), typed AS (
-    SELECT *, json_type(r.ts) AS ts_type, json_type(r.userId) AS user_id_type
+    SELECT
+        *,
+        json_type(r.ts) AS ts_type,
+        json_type(r.userId) AS user_id_type,
+        json_int32(r.itemInSession) AS item_in_session,
+        json_double(r.length) AS length,
+        json_double(r.registration) AS registration,
+        json_int64(r.sessionId) AS session_id,
+        json_int32(r.status) AS status
     FROM parsed
 ), classified AS (
     SELECT
@@ -40,19 +57,24 @@ SELECT
         WHEN user_id_text <> ''
             AND NOT (regexp_full_match(user_id_text, '-?[0-9]{1,10}') AND TRY_CAST(user_id_text AS INTEGER) IS NOT NULL)
             THEN 'userId must be an integer or empty, got ' || CAST(r.userId AS VARCHAR)
+        ELSE COALESCE(
+            json_wrong_type('itemInSession', r.itemInSession, item_in_session, 'an integer'),
+            json_wrong_type('length', r.length, length, 'a finite number'),
+            json_wrong_type('registration', r.registration, registration, 'a finite number'),
+            json_wrong_type('sessionId', r.sessionId, session_id, 'an integer'),
+            json_wrong_type('status', r.status, status, 'an integer')
+        )
     END AS reason
 FROM classified;
 
-INSERT INTO staging_events
+INSERT INTO staging_events (
+    artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method,
+    page, registration, session_id, song, status, ts, user_agent, user_id, source_key, partition_day
+)
 SELECT
-    r.artist, r.auth, r.firstName, r.gender, r.itemInSession, r.lastName, r.length, r.level,
-    r.location, r.method, r.page, r.registration, r.sessionId, r.song, r.status,
+    r.artist, r.auth, r.firstName, r.gender, item_in_session, r.lastName, length, r.level,
+    r.location, r.method, r.page, registration, session_id, r.song, status,
     CAST(CAST(r.ts AS VARCHAR) AS BIGINT), r.userAgent, user_id_text,
     source_key, partition_day
-FROM classified_events('{
-    "artist": "VARCHAR", "auth": "VARCHAR", "firstName": "VARCHAR", "gender": "VARCHAR",
-    "itemInSession": "INTEGER", "lastName": "VARCHAR", "length": "DOUBLE", "level": "VARCHAR",
-    "location": "VARCHAR", "method": "VARCHAR", "page": "VARCHAR", "registration": "DOUBLE",
-    "sessionId": "BIGINT", "song": "VARCHAR", "status": "INTEGER", "ts": "JSON",
-    "userAgent": "VARCHAR", "userId": "JSON"}')
+FROM classified_events()
 WHERE reason IS NULL;

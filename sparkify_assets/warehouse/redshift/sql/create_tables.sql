@@ -88,6 +88,25 @@ CREATE TABLE IF NOT EXISTS staging_files (
 DISTSTYLE ALL
 SORTKEY (partition_day);
 
+-- The users whose staged events changed since users was last built (warehouse/sql/note_users_to_refresh.sql).
+CREATE TABLE IF NOT EXISTS users_to_refresh (
+    user_id INTEGER NOT NULL
+)
+DISTSTYLE ALL;
+
+-- The match keys of the songs the songs dimension holds, written with it (star/sql/song_catalogue.sql):
+-- what songplays are matched against, so a play always names a row of songs. Beside staging_songs and
+-- songs: ALL, so the match runs locally on every node.
+CREATE TABLE IF NOT EXISTS song_catalogue (
+    song_id         VARCHAR(64) NOT NULL,
+    artist_id       VARCHAR(64),
+    title_key       VARCHAR(512),
+    artist_name_key VARCHAR(512),
+    duration        DOUBLE PRECISION
+)
+DISTSTYLE ALL
+SORTKEY (title_key);
+
 CREATE TABLE IF NOT EXISTS songplays (
     songplay_id BIGINT NOT NULL,
     start_time  TIMESTAMP NOT NULL,

@@ -1,6 +1,8 @@
 -- Decide for each copied event whether it loads (SPEC.md, "Bad records", with the reasons DuckDB gives):
 -- ts is required (a ts that is not an integer never got here: COPY rejected it into load_errors), and a
--- non-empty userId must be an integer. CASE tests in order, so the CAST only sees digits.
+-- non-empty userId must be an integer; a number is finite. CASE tests in order, so the CAST only sees
+-- digits. An optional field COPY cannot convert to its column's type (5.7 or true for an INTEGER, an
+-- out-of-range number) never got here either: COPY rejected the line, which DuckDB does the same way.
 UPDATE staging_events_copy
 SET reason = CASE
     WHEN ts IS NULL THEN 'missing required field ts'
@@ -12,6 +14,12 @@ SET reason = CASE
         THEN 'userId must be an integer or empty, got ' || user_id
     WHEN CAST(TRIM(user_id) AS BIGINT) NOT BETWEEN -2147483648 AND 2147483647
         THEN 'userId must be an integer or empty, got ' || user_id
+    -- COPY reads "NaN" and "Infinity" into a DOUBLE PRECISION column; SPEC.md never stores them. NaN is
+    -- outside any range whether it compares as IEEE or as PostgreSQL does (greater than every number).
+    WHEN NOT length BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308
+        THEN 'length must be a finite number, got ' || CAST(length AS VARCHAR)
+    WHEN NOT registration BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308
+        THEN 'registration must be a finite number, got ' || CAST(registration AS VARCHAR)
 END;
 
 INSERT INTO staging_events (

@@ -1,0 +1,34 @@
+-- Typed values of JSON fields, as Redshift's COPY converts them into numeric columns (see the module doc of
+-- warehouse/duckdb/engine.py for the AWS pages): SPEC.md, "a value is stored as the source wrote it or not
+-- at all". DuckDB's own conversion would round 5.7 to 6, read true as 1 and "NaN" as NaN; these macros give
+-- NULL instead, and the staging rules (parse_*.sql) reject a record whose present field gives NULL.
+--
+-- An integer column takes a JSON integer, or a string holding one, within the column's range (a fraction,
+-- a boolean or an out-of-range number is rejected). A DOUBLE column takes a JSON number, or a string
+-- holding one in JSON's number syntax, if it is finite ("NaN", "Infinity", "1e999" are rejected).
+CREATE OR REPLACE TEMP MACRO json_present(v) AS v IS NOT NULL AND json_type(v) <> 'NULL';
+
+CREATE OR REPLACE TEMP MACRO json_integer_text(v) AS
+CASE
+    WHEN json_type(v) IN ('BIGINT', 'UBIGINT') THEN CAST(v AS VARCHAR)
+    WHEN json_type(v) = 'VARCHAR' AND regexp_full_match(v ->> '$', '-?[0-9]{1,19}') THEN v ->> '$'
+END;
+
+CREATE OR REPLACE TEMP MACRO json_int32(v) AS TRY_CAST(json_integer_text(v) AS INTEGER);
+
+CREATE OR REPLACE TEMP MACRO json_int64(v) AS TRY_CAST(json_integer_text(v) AS BIGINT);
+
+CREATE OR REPLACE TEMP MACRO json_finite(x) AS CASE WHEN isfinite(x) THEN x END;
+
+CREATE OR REPLACE TEMP MACRO json_double(v) AS
+json_finite(TRY_CAST(
+    CASE
+        WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(v AS VARCHAR)
+        WHEN json_type(v) = 'VARCHAR'
+            AND regexp_full_match(v ->> '$', '-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][-+]?[0-9]+)?') THEN v ->> '$'
+    END AS DOUBLE
+));
+
+-- The reason a present field is rejected when its typed value is NULL, else NULL.
+CREATE OR REPLACE TEMP MACRO json_wrong_type(field, v, typed, kind) AS
+CASE WHEN json_present(v) AND typed IS NULL THEN field || ' must be ' || kind || ', got ' || CAST(v AS VARCHAR) END;
