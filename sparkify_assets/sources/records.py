@@ -163,7 +163,7 @@ def split_into(records: RecordColumns, data: bytes, source_key: str | None = Non
 
 # -- the file as a whole ------------------------------------------------------------------------------------
 #: How much of a file's start `require_json_text` looks at (besides one scan of the file for a NUL byte).
-_HEAD_BYTES = 8 * 1024
+JSON_TEXT_HEAD_BYTES = 8 * 1024
 #: Signatures of compressed and binary formats, and what the message calls them.
 _MAGIC = (
     (b"\x1f\x8b", "gzip-compressed"),
@@ -210,7 +210,7 @@ def require_json_text(source_key: str, data: bytes) -> None:
     """
     if not data:
         return
-    head = data[:_HEAD_BYTES]
+    head = data[:JSON_TEXT_HEAD_BYTES]
     for magic, what in _MAGIC:
         if head.startswith(magic):
             raise NotJsonText(source_key, f"it is {what} (it starts with the bytes {_hex(magic)})")
@@ -228,7 +228,7 @@ def require_json_text(source_key: str, data: bytes) -> None:
     start = text.lstrip(b" \t\r\n")
     if start.startswith(b"["):
         first_line = start.split(b"\n", 1)[0].strip(b" \t\r")
-        if first_line == b"[" or data[-_HEAD_BYTES:].rstrip(b" \t\r\n").endswith(b"]"):
+        if first_line == b"[" or data[-JSON_TEXT_HEAD_BYTES:].rstrip(b" \t\r\n").endswith(b"]"):
             raise NotJsonText(
                 source_key, "it is one JSON array (it starts with '[' and ends with ']'); write one object a line"
             )

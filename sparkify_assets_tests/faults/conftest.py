@@ -112,14 +112,15 @@ SPEC_DAY_FIGURES = {"staging_events": 408, "songplays": 356, "time": 356, "users
 
 
 # -- sources made from the real sample ------------------------------------------------------------------
-def link_source(real_sample: Path, target: Path, days: tuple[str, ...]) -> Path:
-    """A source root holding the real sample's song files and the given days (links, nothing copied)."""
+def copy_source(real_sample: Path, target: Path, days: tuple[str, ...]) -> Path:
+    """A source root holding copies of the real sample's song files and the given days (a link out of the
+    source root would be refused: SPEC.md, nothing outside the source root is read)."""
     target.mkdir(parents=True)
-    (target / "song_data").symlink_to(real_sample / "song_data", target_is_directory=True)
+    shutil.copytree(real_sample / "song_data", target / "song_data")
     for day in days:
         relative = Path("log_data") / day[:4] / day[5:7] / f"{day}-events.json"
         (target / relative).parent.mkdir(parents=True, exist_ok=True)
-        (target / relative).symlink_to(real_sample / relative)
+        shutil.copyfile(real_sample / relative, target / relative)
     return target
 
 
@@ -163,9 +164,9 @@ def day_states(real_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> D
     from sparkify_assets_tests.conftest import resources_for, run_graph
 
     root = tmp_path_factory.mktemp("day-states")
-    earlier = link_source(real_sample, root / "earlier", (DAY_BEFORE, DAY))
+    earlier = copy_source(real_sample, root / "earlier", (DAY_BEFORE, DAY))
     earlier_version_of_day(real_sample, earlier)
-    current = link_source(real_sample, root / "current", (DAY_BEFORE, DAY))
+    current = copy_source(real_sample, root / "current", (DAY_BEFORE, DAY))
     before, after = root / "before.duckdb", root / "after.duckdb"
     assert run_graph(resources_for(earlier, before), partition_range=(DAY_BEFORE, DAY), selection=SPEC_ASSETS).success
     copy_warehouse(before, after)

@@ -211,7 +211,8 @@ class WarehouseSequences(RuleBasedStateMachine):
 
     @rule(day=st.sampled_from(DAYS), kind=st.sampled_from(BROKEN_EXPORTS))
     def break_day_file(self, day: date, kind: str) -> None:
-        self._write(event_key(day), broken(kind, self.files.get(event_key(day), b"")))
+        good = b"" if day in self.broken_days else self.files.get(event_key(day), b"")
+        self._write(event_key(day), broken(kind, good))
         self.broken_days.add(day)
 
     @rule(index=st.integers(0, SONG_FILES - 1), song=song_records(), pretty=st.booleans())

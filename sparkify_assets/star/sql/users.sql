@@ -3,10 +3,12 @@
 --
 -- Which users to rebuild: those seen in :start_day .. :end_day, and every user whose staged events
 -- changed since users was last built. Each staging load of event files notes the users of the days it
--- replaces, before and after (warehouse/sql/note_users_to_refresh.sql), in the same transaction as the
--- load; this step rebuilds them from all their staged events and clears the note, in its own transaction.
--- So a corrected day file, a reload of any day or an out-of-order backfill is reflected by the next
--- users step of ANY day, and a daily run reads only the events of the users it touches.
+-- replaces, before and after, with the first day from which their events must be read
+-- (warehouse/sql/note_users_to_refresh.sql), in the same transaction as the load; this step rebuilds them
+-- and clears the note, in its own transaction. So a corrected day file, a reload of any day or an
+-- out-of-order backfill is reflected by the next users step of ANY day. A user seen in the window is read
+-- from the window's first day on (an event staged before it is older than the user's events in it): a
+-- daily run reads the day and the days after it, not the users' whole history.
 DELETE FROM users
 WHERE user_id IN (
     SELECT user_id FROM users_to_refresh
@@ -18,13 +20,18 @@ WHERE user_id IN (
 );
 
 INSERT INTO users (user_id, first_name, last_name, gender, level)
-WITH affected_users AS (
-    SELECT user_id FROM users_to_refresh
-    UNION
-    SELECT user_id
+WITH noted AS (
+    SELECT user_id, since_day FROM users_to_refresh
+    UNION ALL
+    SELECT DISTINCT user_id, :start_day
     FROM stg_events
     WHERE partition_day BETWEEN :start_day AND :end_day
       AND user_id IS NOT NULL
+), affected_users AS (
+    -- NULL (all of the user's events) wins over any day.
+    SELECT user_id, MIN(COALESCE(since_day, DATE '0001-01-01')) AS since_day
+    FROM noted
+    GROUP BY user_id
 ), user_events AS (
     SELECT
         e.user_id,
@@ -45,6 +52,7 @@ WITH affected_users AS (
         ) AS recency
     FROM stg_events AS e
     INNER JOIN affected_users AS a ON a.user_id = e.user_id
+    WHERE e.partition_day >= a.since_day
 )
 SELECT user_id, first_name, last_name, gender, level
 FROM user_events

@@ -364,8 +364,11 @@ class DuckDBWarehouse(Warehouse):
         days = {event_key(day): day for day in window.days}
         loader = _StagingLoad("parse_events.sql", "reject_events.sql", log)
         with self.transaction() as connection:
-            for name in ("note_users_to_refresh.sql", "clear_event_window.sql"):
-                for statement in statements(read_sql(SHARED_SQL / name), window.sql_params):
+            for path, params in (
+                (SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None}),
+                (SHARED_SQL / "clear_event_window.sql", window.sql_params),
+            ):
+                for statement in statements(read_sql(path), params):
                     connection.execute(statement)
             # Files are read and split into records in a background thread, SPLIT_AHEAD files ahead, while
             # DuckDB parses the batch before (DuckDB and Arrow's kernels release the interpreter lock).
@@ -374,7 +377,8 @@ class DuckDBWarehouse(Warehouse):
                 loader.progress(source.location(key))
             loads = loader.finish(connection)
             self.require_few_rejects(loads)
-            for statement in statements(read_sql(SHARED_SQL / "note_users_to_refresh.sql"), window.sql_params):
+            since_window = {**window.sql_params, "since_day": window.start_day}
+            for statement in statements(read_sql(SHARED_SQL / "note_users_to_refresh.sql"), since_window):
                 connection.execute(statement)
         loader.summary(f"{source.location('log_data/')} {window}")
         return loads
@@ -387,7 +391,7 @@ class DuckDBWarehouse(Warehouse):
         records = RecordColumns()
         for key, data in source.read_many(source.song_keys()):
             before = len(records)
-            split_into(records, data)
+            split_into(records, data, key)
             keys.append(key)
             sizes.append(len(data))
             counts.append(len(records) - before)

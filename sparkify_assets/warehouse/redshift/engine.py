@@ -28,6 +28,7 @@ from pydantic import Field, PrivateAttr
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
 from sparkify_assets.sources.layout import JSONPATHS_KEY, SONG_PREFIX, event_key
+from sparkify_assets.sources.records import JSON_TEXT_HEAD_BYTES, require_json_text
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse
 from sparkify_assets.warehouse.layout import LAYOUT_SQL, verify_layout
@@ -351,9 +352,12 @@ class RedshiftWarehouse(Warehouse):
         keys = {event_key(day): day for day in window.days}
         for key in keys:
             _require_only_object(source, key)
+            # COPY reads the file itself: its start says whether it is JSON text at all (gzip, UTF-16, an
+            # array...), which fails the partition naming the file, as on DuckDB (which also scans it all).
+            require_json_text(key, source.read_head(key, JSON_TEXT_HEAD_BYTES))
         loads: list[FileLoad] = []
         with self.transaction() as cursor:
-            self._run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", window.sql_params)
+            self._run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None})
             self._run_file(cursor, SHARED_SQL / "clear_event_window.sql", window.sql_params)
             for key, day in keys.items():
                 started = time.perf_counter()
@@ -371,7 +375,8 @@ class RedshiftWarehouse(Warehouse):
                     f"{load.rejected} rejected (COPY in {time.perf_counter() - started:.2f} s)"
                 )
             self.require_few_rejects(loads)
-            self._run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", window.sql_params)
+            since_window = {**window.sql_params, "since_day": window.start_day}
+            self._run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", since_window)
         return loads
 
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:

@@ -4,6 +4,7 @@ loading exactly the day's object."""
 
 from __future__ import annotations
 
+import gzip
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ import redshift_connector
 from dagster import ExecuteInProcessResult
 
 from sparkify_assets.partitions import DayWindow
-from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
+from sparkify_assets.sources.errors import NotJsonText, SourceError, SourceObjectMissing
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import FileLoad
 from sparkify_assets.warehouse.layout import layout_query
@@ -339,3 +340,21 @@ def test_the_stand_in_refuses_what_redshift_connector_refuses() -> None:
     cursor.execute("DELETE FROM songs")
     with pytest.raises(redshift_connector.ProgrammingError, match="no result set"):
         cursor.fetchall()
+
+
+def test_a_day_file_that_is_not_json_text_stops_the_load_before_any_copy(
+    s3_source: SparkifySource, aws_test_env: str
+) -> None:
+    """SPEC.md: a file that is not UTF-8 JSON text fails its partition naming the file, and the partition keeps
+    its previous rows: on Redshift its first bytes (one ranged GET) are looked at before COPY reads it."""
+    client = boto3.client("s3", region_name="us-west-2", endpoint_url=aws_test_env)
+    key = f"{PREFIX}/log_data/2018/11/2018-11-04-events.json"
+    good = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    client.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(good))
+    log = StatementLog()
+    try:
+        with pytest.raises(NotJsonText, match=r"2018-11-04-events\.json.*gzip"):
+            recording_warehouse(log).load_staging_events(s3_source, DayWindow.parse("2018-11-04"), print)
+    finally:
+        client.put_object(Bucket=BUCKET, Key=key, Body=good)
+    assert log.sql == []

@@ -88,9 +88,11 @@ CREATE TABLE IF NOT EXISTS staging_files (
 DISTSTYLE ALL
 SORTKEY (partition_day);
 
--- The users whose staged events changed since users was last built (warehouse/sql/note_users_to_refresh.sql).
+-- The users whose staged events changed since users was last built, and from which day on their events
+-- must be read (NULL: all of them) (warehouse/sql/note_users_to_refresh.sql).
 CREATE TABLE IF NOT EXISTS users_to_refresh (
-    user_id INTEGER NOT NULL
+    user_id   INTEGER NOT NULL,
+    since_day DATE
 )
 DISTSTYLE ALL;
 
