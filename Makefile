@@ -23,6 +23,10 @@ FULL_LOG := --config-json '{"loggers": {"console": {"config": {"log_level": "DEB
 # supersede them; `dg` is another tool (dagster-dg-cli) this project does not use: those two warnings are hidden.
 NO_SUPERSEDED_WARNING := PYTHONWARNINGS='ignore:Function `asset_materialize_command` is superseded,ignore:Function `dev_command` is superseded'
 
+# Every Python folder of the project: the code location, the tools beside it, their tests, the benchmark.
+PY_SOURCES := sparkify_assets sparkify_cli sparkify_infra sparkify_sample conftest.py \
+	sparkify_assets_tests sparkify_infra_tests sparkify_sample_tests bench
+
 .PHONY: install sample run dev test lint bench clean
 
 install: $(VENV)/.installed
@@ -69,7 +73,7 @@ test: install
 	$(BIN)/pytest
 
 lint: install
-	$(BIN)/ruff check sparkify_assets sparkify_assets_tests bench
+	$(BIN)/ruff check $(PY_SOURCES)
 
 # The benchmark (bench/RESULTS.md): the asset graph against a plain-DuckDB build of the same generated month,
 # 1M events and 20k song files by default (cached in bench/out/). More: make bench BENCH_ARGS="--events 10000000".

@@ -9,7 +9,10 @@
 -- chunk of its own, and the insert takes 7 times as long and 15 times the memory (DuckDB 2.0).
 -- Not a second implementation of SPEC.md's bad-record rules: the benchmark data has no bad records.
 
-INSERT INTO staging_events
+INSERT INTO staging_events (
+    artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method,
+    page, registration, session_id, song, status, ts, user_agent, user_id, source_key, partition_day
+)
 SELECT
     artist, auth, firstName, gender, itemInSession, lastName, length, level, location, method, page,
     registration, sessionId, song, status, ts, userAgent, NULLIF(TRIM(userId), ''),
@@ -21,7 +24,10 @@ FROM read_json(:events_glob, format = 'unstructured', filename = true, columns =
     page: 'VARCHAR', registration: 'DOUBLE', sessionId: 'BIGINT', song: 'VARCHAR', status: 'INTEGER',
     ts: 'BIGINT', userAgent: 'VARCHAR', userId: 'VARCHAR'});
 
-INSERT INTO staging_songs
+INSERT INTO staging_songs (
+    num_songs, artist_id, artist_latitude, artist_longitude, artist_location, artist_name, song_id,
+    title, duration, year, source_key
+)
 WITH song_files AS (
     SELECT
         substr(filename, :root_length + 2) AS source_key,

@@ -3,7 +3,7 @@
     python bench/run.py                                   # 1M events, 20k songs, 30 days (`make bench`)
     python bench/run.py --events 10000000 --data-dir /tmp/sparkify-bench
 
-1. Generates the month with the project's generator (`sparkify_assets.sample.generator`), cached under
+1. Generates the month with the project's generator (`sparkify_sample.generator`), cached under
    bench/out/data/ (or --data-dir) and reused while the scale and seed stay the same.
 2. For each round, in alternating order: (a) the real `dagster asset materialize --partition-range` of the
    selected graph, checks included, in a subprocess with a fresh DAGSTER_HOME and DuckDB file; (b) the
@@ -102,7 +102,7 @@ def ensure_sample(scale: Scale, data_dir: Path) -> tuple[Path, dict[str, Any]]:
     marker = target / ".complete"
     if marker.exists():
         return target, json.loads(marker.read_text())
-    from sparkify_assets.sample.generator import generate_sample
+    from sparkify_sample.generator import generate_sample
 
     print(f"generating {scale.events:,} events over {scale.days} days and {scale.songs:,} songs in {target} ...")
     started = time.perf_counter()

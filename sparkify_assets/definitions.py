@@ -13,15 +13,13 @@ from dagster import (
     map_asset_specs,
 )
 
-from sparkify_assets.analytics.assets import analytics_assets
 from sparkify_assets.checks.definitions import asset_checks
+from sparkify_assets.graph import PIPELINE_ASSETS
 from sparkify_assets.partitions import daily_partitions
 from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE
 from sparkify_assets.schedules import daily_events_job, daily_events_schedule, song_catalog_job
 from sparkify_assets.sensors import event_file_arrival_sensor
 from sparkify_assets.settings import warehouse_engine
-from sparkify_assets.staging.assets import staging_events, staging_songs
-from sparkify_assets.star.assets import song_catalogue, songplays, time, users
 
 #: A daily asset is overdue when its last materialization is older than this. The schedule runs at
 #: 02:00 UTC and a day takes minutes: WARN from about 03:00 the next day, FAIL from 06:00 (28 hours).
@@ -33,10 +31,7 @@ def with_daily_freshness(spec: AssetSpec) -> AssetSpec:
     return apply_freshness_policy(spec, DAILY_FRESHNESS) if spec.partitions_def == daily_partitions else spec
 
 
-ALL_ASSETS = map_asset_specs(
-    with_daily_freshness,
-    [staging_events, staging_songs, song_catalogue, users, time, songplays, *analytics_assets],
-)
+ALL_ASSETS = map_asset_specs(with_daily_freshness, PIPELINE_ASSETS)
 
 defs = Definitions(
     assets=ALL_ASSETS,

@@ -15,7 +15,8 @@ from dagster_aws.s3 import S3Resource
 from sparkify_assets.settings import DEFAULT_DUCKDB_PATH, DEFAULT_SOURCE, flag, is_set
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
-from sparkify_assets.warehouse.redshift.engine import FLAG_SETTINGS, INTEGER_SETTINGS, SETTINGS, RedshiftWarehouse
+from sparkify_assets.warehouse.redshift.engine import RedshiftWarehouse
+from sparkify_assets.warehouse.redshift.settings import FLAG_SETTINGS, INTEGER_SETTINGS, SETTINGS
 
 
 def _env_or(name: str, default: Any) -> Any:

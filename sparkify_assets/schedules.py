@@ -12,15 +12,15 @@ from dagster import (
     schedule,
 )
 
+from sparkify_assets.graph import DAILY_ASSET_KEYS
 from sparkify_assets.partitions import why_not_a_partition
 from sparkify_assets.settings import automation
 
-#: Everything derived from the event logs: one day's partition, with its checks, and the day's analytics.
+#: Every daily asset (everything derived from the event logs, the day's analytics included): one day's
+#: partition, with its checks.
 daily_events_job = define_asset_job(
     name="daily_events_job",
-    selection=(
-        AssetSelection.assets("staging_events", "users", "time", "songplays") | AssetSelection.groups("analytics")
-    ),
+    selection=AssetSelection.assets(*DAILY_ASSET_KEYS),
     description=(
         "Load one day's event log and rebuild that day of users, time and songplays, with checks, "
         "then that day of the analytics tables."

@@ -1,4 +1,4 @@
-"""Shared fixtures: warehouses, sources, the real sample, a generated sample, moto's S3 server."""
+"""Shared fixtures: warehouses, sources, the real sample, a generated sample (moto's server: ../conftest.py)."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ def real_sample() -> Path:
 @pytest.fixture(scope="session")
 def generated_sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small generated month with every quirk and a few malformed lines a day."""
-    from sparkify_assets.sample.generator import generate_sample
+    from sparkify_sample.generator import generate_sample
 
     out = tmp_path_factory.mktemp("generated-sample")
     generate_sample(out, songs=120, days=30, events_per_day=120, seed=7, malformed_per_day=2)
@@ -121,24 +121,6 @@ def month_range(sample: Path) -> tuple[str, str]:
 @pytest.fixture
 def warehouse_path(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "warehouse.duckdb"
-
-
-@pytest.fixture(scope="session")
-def moto_s3_endpoint() -> Iterator[str]:
-    """moto's server (S3, and IAM/EC2/Redshift for the infra tests), over HTTP on a free localhost port."""
-    import logging
-    import socket
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
 
 
 @pytest.fixture

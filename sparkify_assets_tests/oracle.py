@@ -1,46 +1,25 @@
 """An independent, pure-Python reading of SPEC.md's rules, used to compute what the warehouse must hold.
 
-It shares no code with the package: if both agree on messy data, the rules are implemented twice, the
-same way.
+It shares no code with the package (its reading of a file's records is `tables_oracle.records`, the other
+oracle's): if both agree on messy data, the rules are implemented twice, the same way.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-_DECODER = json.JSONDecoder()
-_INTEGER = re.compile(r"-?\d{1,10}")
+from sparkify_assets_tests.tables_oracle import records, staged_event, staged_song
 
 
-def _objects(text: str) -> tuple[list[dict[str, Any]], int]:
+def _objects(data: bytes) -> tuple[list[dict[str, Any]], int]:
     """Every JSON object of a file (one per line, or spread over lines) and how many records were bad."""
-    objects: list[dict[str, Any]] = []
-    bad = 0
-    position = 0
-    while position < len(text):
-        while position < len(text) and text[position] in " \t\r\n\ufeff":
-            position += 1
-        if position >= len(text):
-            break
-        line_end = text.find("\n", position)
-        line_end = len(text) if line_end < 0 else line_end
-        try:
-            value, end = _DECODER.raw_decode(text, position)
-            rest_of_line = text[end : (text.find("\n", end) if text.find("\n", end) >= 0 else len(text))]
-            if not isinstance(value, dict) or rest_of_line.strip():
-                raise ValueError("not one object")
-            objects.append(value)
-            position = end
-        except (ValueError, RecursionError):
-            bad += 1
-            position = line_end + 1
-    return objects, bad
+    found = records(data)
+    objects = [record for _, record in found if record is not None]
+    return objects, len(found) - len(objects)
 
 
 def _blank(value: Any) -> Any:
@@ -53,16 +32,7 @@ def _norm(value: Any) -> str | None:
 
 
 def _valid_event(event: dict[str, Any], day: str) -> bool:
-    ts = event.get("ts")
-    if not isinstance(ts, int) or isinstance(ts, bool):
-        return False
-    day_start = (date.fromisoformat(day) - date(1970, 1, 1)).days * 86_400_000
-    if not day_start <= ts < day_start + 86_400_000:
-        return False
-    user = event.get("userId")
-    if user is None or (isinstance(user, int) and not isinstance(user, bool)):
-        return True
-    return isinstance(user, str) and (user.strip() == "" or bool(_INTEGER.fullmatch(user.strip())))
+    return staged_event(event, "", date.fromisoformat(day)) is not None
 
 
 def _user_id(event: dict[str, Any]) -> int | None:
@@ -92,10 +62,10 @@ def expected_warehouse(root: Path, days: list[str] | None = None) -> Expected:
     expected = Expected()
     songs: dict[str, dict[str, Any]] = {}
     for path in sorted((root / "song_data").rglob("*.json")):
-        objects, bad = _objects(path.read_text(encoding="utf-8"))
+        objects, bad = _objects(path.read_bytes())
         expected.rejects += bad
         for song in objects:
-            if isinstance(song.get("song_id"), str) and song["song_id"].strip():
+            if staged_song(song, "") is not None:
                 expected.staging_songs += 1
                 songs.setdefault(song["song_id"], song)
             else:
@@ -110,7 +80,7 @@ def expected_warehouse(root: Path, days: list[str] | None = None) -> Expected:
         day = path.name[:10]
         if days is not None and day not in days:
             continue
-        objects, bad = _objects(path.read_text(encoding="utf-8"))
+        objects, bad = _objects(path.read_bytes())
         expected.rejects += bad
         valid = [event for event in objects if _valid_event(event, day)]
         expected.rejects += len(objects) - len(valid)

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from sparkify_assets.cli import SUBCOMMANDS, main
 from sparkify_assets_tests.conftest import REPO_ROOT, duckdb_warehouse
 from sparkify_assets_tests.oracle import expected_warehouse
+from sparkify_cli.main import SUBCOMMANDS, main
 
 DAGSTER = Path(sys.executable).with_name("dagster")
 #: What the Makefile sets for `dagster asset materialize` (Dagster 1.13 says `dg launch` supersedes it).
@@ -74,7 +74,7 @@ def test_sparkify_sample_command_writes_a_source_tree(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "sparkify_assets.cli",
+            "sparkify_cli.main",
             "sample",
             "--out",
             str(out),
@@ -97,7 +97,7 @@ def test_sparkify_sample_command_writes_a_source_tree(tmp_path: Path) -> None:
 
 HELP_PROBE = """
 import sys
-from sparkify_assets.cli import main
+from sparkify_cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit as exit:
@@ -147,4 +147,5 @@ def test_sql_plans_the_day_its_first_line_names(monkeypatch: pytest.MonkeyPatch,
     day = daily_partitions.get_last_partition_key()
     assert out.splitlines()[0] == f"-- sparkify sql --engine duckdb --partition {day}"
     next_day = (date.fromisoformat(day) + timedelta(days=1)).isoformat()
-    assert set(re.findall(r"DATE '([\d-]+)'", out)) - {"1970-01-01"} == {day, next_day}
+    # Constants that are not days of data: the epoch, and users.sql's "all of the user's events" (0001-01-01).
+    assert set(re.findall(r"DATE '([\d-]+)'", out)) - {"1970-01-01", "0001-01-01"} == {day, next_day}

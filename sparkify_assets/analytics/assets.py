@@ -1,9 +1,10 @@
 """Analytics: one daily table per dashboard area, built from the star schema by SQL in `analytics/sql/`.
 
-Each table is described once (`DashboardTable`) and built by the same asset body: run
-`sql/<name>.sql` for the run's window in one transaction (it creates the table if needed, deletes the
-window's days and inserts them again), then read `sql/<name>_figures.sql` to put each day's figures in
-that day's partition metadata, so the UI plots them per partition even when one run covers a month.
+Each table is described once (`DashboardTable`, which names its SQL files) and built by the same asset
+body: run its build SQL for the run's window in one transaction (it creates the table if needed, deletes
+the window's days and inserts them again), then read its figures SQL to put each day's figures (and
+rows) in that day's partition metadata, so the UI plots them per partition even when one run covers a
+month; the Markdown preview, shared by the run's partitions, is named as the run window's.
 The SQL is engine-neutral (see `sql/*.sql` for what each figure means).
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
-from sparkify_assets.metadata import build_line, table_metadata
+from sparkify_assets.metadata import build_line, partition_metadata, rows_per_day, window_metadata
 from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
 from sparkify_assets.warehouse.engine import Warehouse
 from sparkify_assets.warehouse.sql import read_sql
@@ -36,17 +37,23 @@ class DashboardTable:
     area: str
     description: str
     deps: tuple[str, ...]
-    #: Columns of `sql/<name>_figures.sql` after partition_day, in order: each day's metadata.
+    #: The file in `sql/` that builds the window's days of the table.
+    build_sql: str
+    #: The file in `sql/` whose columns after partition_day are each day's metadata, in this order.
+    figures_sql: str
     figures: tuple[str, ...]
     #: Those of the figures that are text (a name), not numbers to plot.
     labels: tuple[str, ...] = ()
-    #: An optional `sql/<name>_preview.sql` and its column headers; otherwise the preview is the figures.
+    #: An optional file in `sql/` for the preview, and its column headers; otherwise the preview is the figures.
+    preview_sql: str | None = None
     preview_columns: tuple[str, ...] = ()
 
 
 DASHBOARD_TABLES: tuple[DashboardTable, ...] = (
     DashboardTable(
         name="daily_user_activity",
+        build_sql="daily_user_activity.sql",
+        figures_sql="daily_user_activity_figures.sql",
         area="Acquiring and retaining users",
         description=(
             "Per day: active users (with a play), new users (first play in the warehouse) and returning "
@@ -66,6 +73,8 @@ DASHBOARD_TABLES: tuple[DashboardTable, ...] = (
     ),
     DashboardTable(
         name="daily_catalogue_coverage",
+        build_sql="daily_catalogue_coverage.sql",
+        figures_sql="daily_catalogue_coverage_figures.sql",
         area="Growing the song catalogue",
         description=(
             "Per day: plays, plays matched to a known song and their share, distinct songs and artists "
@@ -84,6 +93,8 @@ DASHBOARD_TABLES: tuple[DashboardTable, ...] = (
     ),
     DashboardTable(
         name="daily_artist_plays",
+        build_sql="daily_artist_plays.sql",
+        figures_sql="daily_artist_plays_figures.sql",
         area="Artists",
         description=(
             "Per day and artist played (the event's artist name, linked to the catalogue's artist_id where "
@@ -92,10 +103,13 @@ DASHBOARD_TABLES: tuple[DashboardTable, ...] = (
         deps=("staging_events", "artists"),
         figures=("artists_played", "artists_in_catalogue", "top_artist_plays", "top_artist"),
         labels=("top_artist",),
+        preview_sql="daily_artist_plays_preview.sql",
         preview_columns=("artist", "artist_id", "plays", "days played"),
     ),
     DashboardTable(
         name="daily_engagement",
+        build_sql="daily_engagement.sql",
+        figures_sql="daily_engagement_figures.sql",
         area="Daily engagement",
         description=(
             "Per day: plays, active users, plays per user (and the most by one user), sessions, plays per "
@@ -118,7 +132,7 @@ DASHBOARD_TABLES: tuple[DashboardTable, ...] = (
 
 def daily_figures(warehouse: Warehouse, table: DashboardTable, window: DayWindow) -> dict[date, dict[str, Any]]:
     """Each day's figures; a day without plays has no row in the table and gets zeros."""
-    rows = warehouse.query(read_sql(SQL / f"{table.name}_figures.sql"), window.sql_params)
+    rows = warehouse.query(read_sql(SQL / table.figures_sql), window.sql_params)
     found = {_day(row[0]): dict(zip(table.figures, map(_figure, row[1:]), strict=True)) for row in rows}
     zeros = {name: "" if name in table.labels else 0 for name in table.figures}
     return {day: found.get(day, zeros) for day in window.days}
@@ -126,8 +140,8 @@ def daily_figures(warehouse: Warehouse, table: DashboardTable, window: DayWindow
 
 def preview(warehouse: Warehouse, table: DashboardTable, window: DayWindow, figures: Mapping[date, Any]) -> str:
     """The Markdown preview of a materialization: the table's own preview query, or the figures by day."""
-    if table.preview_columns:
-        rows: Sequence[Sequence[Any]] = warehouse.query(read_sql(SQL / f"{table.name}_preview.sql"), window.sql_params)
+    if table.preview_sql:
+        rows: Sequence[Sequence[Any]] = warehouse.query(read_sql(SQL / table.preview_sql), window.sql_params)
         return _markdown(table.preview_columns, rows)
     days = sorted(figures)[-PREVIEW_DAYS:]
     return _markdown(("day", *table.figures), [(day, *figures[day].values()) for day in days])
@@ -147,14 +161,15 @@ def _build(table: DashboardTable) -> AssetsDefinition:
         window = DayWindow.from_time_window(*context.partition_time_window)
         started = perf_counter()
         warehouse.create_tables()  # the star tables it reads exist even on a warehouse where nothing else ran
-        warehouse.run_script(read_sql(SQL / f"{table.name}.sql"), window.sql_params)
+        warehouse.run_script(read_sql(SQL / table.build_sql), window.sql_params)
         figures = daily_figures(warehouse, table, window)
-        for day, day_figures in figures.items():
-            context.add_asset_metadata(day_figures, partition_key=day.isoformat())
-        metadata: dict[str, Any] = table_metadata(warehouse, table.name, window, "partition_day")
+        rows = rows_per_day(warehouse, table.name, "partition_day", window)
+        partition_metadata(context, {day: {"dagster/row_count": rows[day], **figures[day]} for day in window.days})
+        # Shared by the run's partitions, and named as the run's: the preview covers the run's window.
+        metadata: dict[str, Any] = window_metadata(warehouse, table.name, window)
         metadata["dashboard_area"] = table.area
-        metadata["preview"] = MetadataValue.md(preview(warehouse, table, window, figures))
-        context.log.info(build_line(table.name, metadata, perf_counter() - started))
+        metadata["run_window_preview"] = MetadataValue.md(preview(warehouse, table, window, figures))
+        context.log.info(build_line(table.name, sum(rows.values()), perf_counter() - started, window))
         return MaterializeResult(metadata=metadata)
 
     return _asset

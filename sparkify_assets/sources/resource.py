@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +15,7 @@ from pydantic import Field, field_validator
 
 from sparkify_assets.sources.errors import OutsideSourceRoot, SourceError, SourceObjectMissing, s3_error
 from sparkify_assets.sources.layout import SONG_PREFIX, is_song_key
+from sparkify_assets.sources.read_ahead import read_ahead
 
 #: A bucket name, then a key prefix of letters, digits and ``_ . = + - /`` only: the prefix ends up in SQL
 #: (Redshift COPY's object URI) and in messages, so nothing that could quote, end or comment a statement.
@@ -102,16 +101,16 @@ class SparkifySource(ConfigurableResource):
             return
         client = self._client()
 
-        def get(key: str) -> bytes:
+        def get(key: str) -> tuple[str, bytes]:
             _require_relative(key, self.uri)
-            return self._get(client, key)
+            return key, self._get(client, key)
 
-        yield from _prefetched(get, keys, self.max_concurrency, 2 * self.max_concurrency)
+        yield from read_ahead(get, keys, workers=self.max_concurrency, ahead=2 * self.max_concurrency)
 
     def read_each(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         """Yield ``(key, bytes)`` for large objects (day files), in order, reading the next one while the
         consumer works on the current one: at most two objects in memory."""
-        yield from _prefetched(self.read, keys, workers=1, ahead=1)
+        yield from read_ahead(lambda key: (key, self.read(key)), keys, workers=1, ahead=1)
 
     def song_keys(self) -> list[str]:
         """Every song file under ``song_data/``, sorted."""
@@ -223,24 +222,3 @@ def _require_link_inside(root: str, link: str) -> None:
     real_root, target = os.path.realpath(root), os.path.realpath(link)
     if os.path.commonpath([real_root, target]) != real_root:
         raise OutsideSourceRoot(f"{link} is a symbolic link to {target} outside SPARKIFY_SOURCE={root}; not read", link)
-
-
-def _prefetched(
-    fetch: Callable[[str], bytes], keys: Iterable[str], workers: int, ahead: int
-) -> Iterator[tuple[str, bytes]]:
-    """``(key, fetch(key))`` in key order, fetched by ``workers`` threads at most ``ahead`` keys ahead of the
-    one the consumer holds. A failed fetch raises when its turn comes; the fetches after it are dropped."""
-    window: deque[tuple[str, Future[bytes]]] = deque()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sparkify-read") as pool:
-        try:
-            for key in keys:
-                window.append((key, pool.submit(fetch, key)))
-                if len(window) > ahead:
-                    oldest, fetched = window.popleft()
-                    yield oldest, fetched.result()
-            while window:
-                oldest, fetched = window.popleft()
-                yield oldest, fetched.result()
-        finally:
-            for _, future in window:  # the consumer stopped early or a fetch failed
-                future.cancel()

@@ -5,7 +5,7 @@ from contextlib import contextmanager
 
 from dagster import AssetExecutionContext, Backoff, Failure, Jitter, MaterializeResult, RetryPolicy, asset
 
-from sparkify_assets.metadata import load_metadata, table_metadata
+from sparkify_assets.metadata import load_metadata, partition_metadata, rows_per_day, table_metadata, window_metadata
 from sparkify_assets.partitions import DayWindow, daily_partitions, requested_by, single_run_backfill
 from sparkify_assets.sources.errors import SourceError, SourceObjectMissing, SourceUnreachable
 from sparkify_assets.sources.resource import SparkifySource
@@ -57,13 +57,16 @@ def staging_events(context: AssetExecutionContext, warehouse: Warehouse, source:
             message = f"{exc}: not arrived yet; {window} was {requested_by(context.run.tags)}"
             context.log.error(message)
             raise SourceError(message) from None
-    return MaterializeResult(
-        metadata={
-            **table_metadata(warehouse, "staging_events", window, "partition_day"),
-            **load_metadata(loads),
-            "source": source.uri,
-        }
+    # Each day's own rows and its file's load figures on its partition; the run's window shared by all.
+    rows = rows_per_day(warehouse, "staging_events", "partition_day", window)
+    partition_metadata(
+        context,
+        {
+            day: {"dagster/row_count": rows[day], **load_metadata([ld for ld in loads if ld.partition_day == day])}
+            for day in window.days
+        },
     )
+    return MaterializeResult(metadata={**window_metadata(warehouse, "staging_events", window), "source": source.uri})
 
 
 @asset(

@@ -7,47 +7,45 @@ fact, so the fact's orphan-key checks see the dimensions of the same run.
 from collections.abc import Iterator
 from pathlib import Path
 from time import perf_counter
-from typing import Any
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, multi_asset
 
-from sparkify_assets.metadata import build_line, table_metadata
+from sparkify_assets.metadata import (
+    build_line,
+    figures_per_day,
+    partition_metadata,
+    rows_per_day,
+    table_metadata,
+    window_metadata,
+)
 from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
 from sparkify_assets.warehouse.engine import Warehouse
 from sparkify_assets.warehouse.sql import read_sql
 
 SQL = Path(__file__).parent / "sql"
 
-_MATCH_RATE = """
-SELECT COUNT(*), COUNT(song_id)
+#: Per day of the window: plays, and plays matched to a song.
+_PLAYS_PER_DAY = """
+SELECT CAST(start_time AS DATE), COUNT(*), COUNT(song_id)
 FROM songplays
 WHERE start_time >= :start_day AND start_time < :after_end_day
+GROUP BY CAST(start_time AS DATE)
 """
-_USERS_IN_WINDOW = """
-SELECT COUNT(DISTINCT user_id)
+#: Per day of the window: the users its events name, which that day's partition upserts.
+_USERS_PER_DAY = """
+SELECT partition_day, COUNT(DISTINCT user_id)
 FROM stg_events
 WHERE partition_day BETWEEN :start_day AND :end_day AND user_id IS NOT NULL
+GROUP BY partition_day
 """
 
 
-def build(
-    context: AssetExecutionContext,
-    warehouse: Warehouse,
-    model: str,
-    window: DayWindow | None = None,
-    window_column: str | None = None,
-) -> dict[str, Any]:
-    """Run `star/sql/<model>.sql` for the window (or for all data) in one transaction.
-
-    Returns the table's metadata (rows of the window when there is a ``window_column``) and logs a
-    progress line with those rows and the seconds it took.
-    """
+def build(warehouse: Warehouse, sql_file: str, window: DayWindow | None = None) -> float:
+    """Run one file of `star/sql/` for the window (or for all data) in one transaction; the seconds it took."""
     started = perf_counter()
     warehouse.create_tables()  # a star asset may be the first this warehouse materializes
-    warehouse.run_script(read_sql(SQL / f"{model}.sql"), window.sql_params if window else {})
-    metadata = table_metadata(warehouse, model, window if window_column else None, window_column)
-    context.log.info(build_line(model, metadata, perf_counter() - started, window))
-    return metadata
+    warehouse.run_script(read_sql(SQL / sql_file), window.sql_params if window else {})
+    return perf_counter() - started
 
 
 def _window(context: AssetExecutionContext) -> DayWindow:
@@ -82,16 +80,13 @@ def song_catalogue(context: AssetExecutionContext, warehouse: Warehouse) -> Iter
     """The song catalogue: artists and songs, built together in one transaction with the re-match of every
     play already built (star/sql/song_catalogue.sql), so the dimensions never disagree with each other or
     with the fact, whichever of them is selected."""
-    started = perf_counter()
-    warehouse.create_tables()
-    warehouse.run_script(read_sql(SQL / "song_catalogue.sql"), {})
-    seconds = perf_counter() - started
-    for table in ("artists", "songs"):
-        metadata = table_metadata(warehouse, table)
-        context.log.info(build_line(table, metadata, seconds))
-        if table == "songs":
-            metadata["plays_matched_to_a_song"] = int(warehouse.query(_PLAYS_MATCHED)[0][0])
-        yield MaterializeResult(asset_key=table, metadata=metadata)
+    seconds = build(warehouse, "song_catalogue.sql")
+    artists, songs = table_metadata(warehouse, "artists"), table_metadata(warehouse, "songs")
+    songs["plays_matched_to_a_song"] = int(warehouse.query(_PLAYS_MATCHED)[0][0])
+    context.log.info(build_line("artists", artists["dagster/row_count"], seconds))
+    context.log.info(build_line("songs", songs["dagster/row_count"], seconds))
+    yield MaterializeResult(asset_key="artists", metadata=artists)
+    yield MaterializeResult(asset_key="songs", metadata=songs)
 
 
 @asset(
@@ -104,9 +99,16 @@ def song_catalogue(context: AssetExecutionContext, warehouse: Warehouse) -> Iter
 def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per user; every column from the user's latest event by ts. A day upserts the users it saw."""
     window = _window(context)
-    metadata = build(context, warehouse, "users", window)
-    seen = warehouse.query(_USERS_IN_WINDOW, window.sql_params)[0][0]
-    return MaterializeResult(metadata={**metadata, "users_upserted": int(seen)})
+    seconds = build(warehouse, "users.sql", window)
+    # A day's partition holds the users its events name (the rows it upserts); the table is counted whole.
+    seen = figures_per_day(warehouse, _USERS_PER_DAY, window, (0,))
+    partition_metadata(context, {day: {"dagster/row_count": users} for day, (users,) in seen.items()})
+    metadata = table_metadata(warehouse, "users")
+    context.log.info(build_line("users", metadata["dagster/row_count"], seconds, window, whole_table=True))
+    users_in_table = metadata.pop("dagster/row_count")
+    return MaterializeResult(
+        metadata={**metadata, "run_window": str(window), "users_in_table_after_run": users_in_table}
+    )
 
 
 @asset(
@@ -119,7 +121,11 @@ def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRe
 def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per distinct play start_time, broken into hour, day, ISO week, month, year, weekday."""
     window = _window(context)
-    return MaterializeResult(metadata=build(context, warehouse, "time", window, "start_time"))
+    seconds = build(warehouse, "time.sql", window)
+    rows = rows_per_day(warehouse, "time", "start_time", window)
+    partition_metadata(context, {day: {"dagster/row_count": count} for day, count in rows.items()})
+    context.log.info(build_line("time", sum(rows.values()), seconds, window))
+    return MaterializeResult(metadata=window_metadata(warehouse, "time", window))
 
 
 @asset(
@@ -132,8 +138,18 @@ def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
 def songplays(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per NextSong event, matched to a song and artist where SPEC.md's rule finds one."""
     window = _window(context)
-    metadata = build(context, warehouse, "songplays", window, "start_time")
-    plays, matched = warehouse.query(_MATCH_RATE, window.sql_params)[0]
-    metadata["plays_matched_to_a_song"] = int(matched)
-    metadata["song_match_rate"] = round(matched / plays, 4) if plays else 0.0
-    return MaterializeResult(metadata=metadata)
+    seconds = build(warehouse, "songplays.sql", window)
+    plays = figures_per_day(warehouse, _PLAYS_PER_DAY, window, (0, 0))
+    partition_metadata(
+        context,
+        {
+            day: {
+                "dagster/row_count": count,
+                "plays_matched_to_a_song": matched,
+                "song_match_rate": round(matched / count, 4) if count else 0.0,
+            }
+            for day, (count, matched) in plays.items()
+        },
+    )
+    context.log.info(build_line("songplays", sum(count for count, _ in plays.values()), seconds, window))
+    return MaterializeResult(metadata=window_metadata(warehouse, "songplays", window))

@@ -2,29 +2,49 @@
 
 Each engine (``warehouse/duckdb``, ``warehouse/redshift``) is a Dagster resource implementing this class;
 `definitions.py` picks one per deployment. Everything engine-neutral (the star-schema SQL, the checks)
-runs through `run_script` and `query`.
+runs through `run_script` and `query`. What is the same on every engine is written here once: creating the
+tables and views (`create_tables`) and running a script in one transaction (`run_script`), over the
+cursor each engine's `transaction` yields.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from dagster import ConfigurableResource
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import SourceError
 from sparkify_assets.sources.resource import SparkifySource
-from sparkify_assets.warehouse.sql import SqlValue
+from sparkify_assets.warehouse.layout import layout_query, verify_layout
+from sparkify_assets.warehouse.sql import SqlValue, read_sql, statements
 
 #: Engine-neutral SQL shared by every engine.
 SHARED_SQL = Path(__file__).parent / "sql"
+#: The cleaning views stg_events and stg_songs (SPEC.md's cleaning rules), engine-neutral, kept with the
+#: staging assets whose tables they clean.
+STG_VIEWS_SQL = Path(__file__).parents[1] / "staging" / "sql" / "create_stg_views.sql"
 
 Log = Callable[[str], None]
+
+
+class Cursor(Protocol):
+    """What `create_tables` and `run_script` need of what an engine's `transaction` yields (a DuckDB
+    connection, a redshift-connector cursor): one statement per ``execute``, whose result can be fetched."""
+
+    def execute(self, sql: str) -> Any: ...
+
+
+def run_file(cursor: Cursor, path: Path, params: Mapping[str, SqlValue] | None = None) -> None:
+    """Run every statement of a ``.sql`` file, one ``execute`` each, on an open cursor."""
+    for statement in statements(read_sql(path), params or {}):
+        cursor.execute(statement)
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,9 @@ class Warehouse(ConfigurableResource):
         "previous rows: a file that is mostly bad is a broken export, not bad records.",
     )
 
+    #: The session on which create_tables last verified the table layout (one catalogue query a run).
+    _layout_verified_for: Any = PrivateAttr(default=None)
+
     def require_few_rejects(self, loads: Sequence[FileLoad], catalogue: str | None = None) -> None:
         """Fail the load (before it commits) when a day file, or the song ``catalogue`` as a whole, has
         more rejects than ``max_reject_percent`` of its records."""
@@ -70,28 +93,70 @@ class Warehouse(ConfigurableResource):
                     "to load its valid records and keep the others in staging_rejects."
                 )
 
+    # -- what each engine supplies ----------------------------------------------------------------------
     @property
     def engine_name(self) -> str:
         raise NotImplementedError
 
+    @property
+    def table_schema(self) -> str:
+        """The schema of every table and view."""
+        raise NotImplementedError
+
+    @property
+    def engine_sql(self) -> Path:
+        """The engine's own SQL folder: its tables (``create_tables.sql``, the expected layout too) and its
+        one function, epoch milliseconds to a timestamp (``create_functions.sql``), among the rest."""
+        raise NotImplementedError
+
+    @property
+    def session(self) -> Any:
+        """The connection the current run holds, or None (outside a run on DuckDB)."""
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Cursor]:
+        """A cursor inside one transaction: committed on success, rolled back on any error."""
+        raise NotImplementedError
+
+    def create_schema(self, cursor: Cursor) -> None:
+        """Create `table_schema` where it may not exist yet, before the tables; nothing by default."""
+
+    # -- the same on every engine ------------------------------------------------------------------------
     def qualified_name(self, table: str) -> str:
         """``schema.table`` as the engine names it (``dagster/table_name``)."""
-        raise NotImplementedError
+        return f"{self.table_schema}.{table}"
 
     def create_tables(self) -> None:
-        """Create every table and view that does not exist yet."""
-        raise NotImplementedError
+        """Create every table, function and view that does not exist yet, in one transaction.
 
+        The tables' layout is verified before the views, which would otherwise fail on a missing column in
+        the engine's own words: once a session (a run), every time outside one.
+        """
+        tables_sql = self.engine_sql / "create_tables.sql"
+        with self.transaction() as cursor:
+            self.create_schema(cursor)
+            run_file(cursor, tables_sql)
+            if self.session is None or self._layout_verified_for is not self.session:
+                catalogue = cursor.execute(layout_query(self.table_schema)).fetchall()
+                verify_layout(self.table_schema, tables_sql, catalogue)
+            run_file(cursor, self.engine_sql / "create_functions.sql")  # f_epoch_ms_to_timestamp, for the views
+            run_file(cursor, STG_VIEWS_SQL)
+            run_file(cursor, SHARED_SQL / "create_star_views.sql")
+        self._layout_verified_for = self.session
+
+    def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
+        """Run every statement of ``sql`` in one transaction."""
+        with self.transaction() as cursor:
+            for statement in statements(sql, params):
+                cursor.execute(statement)
+
+    # -- loads and queries, per engine -------------------------------------------------------------------
     def load_staging_events(self, source: SparkifySource, window: DayWindow, log: Log) -> list[FileLoad]:
         """Replace the window's days in staging_events (and their rejects), all or nothing."""
         raise NotImplementedError
 
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
         """Replace staging_songs (and its rejects) with every song file, all or nothing."""
-        raise NotImplementedError
-
-    def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
-        """Run every statement of ``sql`` in one transaction."""
         raise NotImplementedError
 
     def query(self, sql: str, params: Mapping[str, SqlValue] | None = None) -> list[tuple[Any, ...]]:

@@ -3,8 +3,8 @@
 Tables are created with ``CREATE TABLE IF NOT EXISTS``, so a table an older version of the project (or a
 DBA) left with other columns is kept as it is: columns in another order, one more or one less, another
 type. Every INSERT names its columns, but a load into such a table would still fail with the engine's own
-words, or load values the table does not type as the code does. Each engine's ``create_tables`` therefore
-compares its tables with what the catalogue says (``sql/table_layout.sql``, one query for all tables)
+words, or load values the table does not type as the code does. ``create_tables`` (`engine.py`) therefore
+compares the tables with what the catalogue says (``sql/table_layout.sql``, one query for all tables)
 and raises `TableLayoutMismatch`, naming each table and column at fault and the statements that rebuild
 the table, before it writes anything. Nothing is migrated automatically.
 
@@ -25,11 +25,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sparkify_assets.warehouse.engine import SHARED_SQL
 from sparkify_assets.warehouse.sql import read_sql, statements
 
 #: The query of the catalogue: ``(table_name, column_name, data_type, character_maximum_length)`` rows.
-LAYOUT_SQL = SHARED_SQL / "table_layout.sql"
+LAYOUT_SQL = Path(__file__).parent / "sql" / "table_layout.sql"
 
 _CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s*\(", re.IGNORECASE)
 #: What may follow a column's type in its definition (constraints, defaults, Redshift's column attributes).

@@ -271,19 +271,22 @@ def test_engagement_matches_the_events(real_dashboards) -> None:
 
 
 def test_each_table_has_a_markdown_preview_and_its_window(real_dashboards) -> None:
-    _, result, expected = real_dashboards
+    """Each partition has its own day's rows; what the run's partitions share is named as the run's."""
+    warehouse, result, expected = real_dashboards
     for name in ANALYTICS:
         metadata = partition_metadata(result, name)
         assert len(metadata) == 30
         day = metadata[date(2018, 11, 5)]
-        assert day["preview"].startswith("| ") and "|---|" in day["preview"]
-        assert day["partition_window"] == "2018-11-01...2018-11-30"
+        assert day["run_window_preview"].startswith("| ") and "|---|" in day["run_window_preview"]
+        assert day["run_window"] == "2018-11-01...2018-11-30"
         assert day["dagster/table_name"] == f"main.{name}"
+        rows = dict(warehouse.query(f"SELECT partition_day, COUNT(*) FROM {name} GROUP BY partition_day"))
+        assert {day: figures["dagster/row_count"] for day, figures in metadata.items()} == rows, name
     month: dict[str, int] = defaultdict(int)
     for (_, key), (plays, _) in expected.artist_plays.items():
         month[key] += plays
     top = sorted(month, key=lambda key: (-month[key], key))[:10]
-    preview = partition_metadata(result, "daily_artist_plays")[date(2018, 11, 5)]["preview"]
+    preview = partition_metadata(result, "daily_artist_plays")[date(2018, 11, 5)]["run_window_preview"]
     assert [line.split(" | ")[0][2:].lower() for line in preview.splitlines()[2:]] == top
 
 
@@ -300,7 +303,7 @@ def test_summary_lists_the_dashboard_tables(
     real_dashboards, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`sparkify summary` (the end of `make run`) shows each dashboard table's rows."""
-    from sparkify_assets import summary
+    from sparkify_cli import summary
 
     warehouse, _, _ = real_dashboards
     monkeypatch.delenv("SPARKIFY_WAREHOUSE", raising=False)
@@ -317,7 +320,7 @@ def test_summary_lists_the_dashboard_tables(
 def test_summary_says_when_a_dashboard_table_is_not_built(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sparkify_assets import summary
+    from sparkify_cli import summary
 
     warehouse = duckdb_warehouse(tmp_path / "star-only.duckdb")
     warehouse.create_tables()

@@ -1,13 +1,16 @@
-"""Every check passes on good data and fails on data corrupted to break it."""
+"""Every check passes on good data and fails on data corrupted to break it, on the day it was broken."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlglot
 
-from sparkify_assets.checks.definitions import CHECKS, CHECKS_BY_NAME, evaluate
+from sparkify_assets.checks.definitions import CHECKS, CHECKS_BY_NAME, PARTITIONED_ASSETS, SQL, evaluate, evaluate_days
 from sparkify_assets.partitions import DayWindow
+from sparkify_assets.warehouse.sql import Identifier, render, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
 
 DAY = "2018-11-21"
@@ -84,3 +87,88 @@ def test_deleted_user_fails_the_run_through_a_blocking_check(generated_sample: P
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert [e.check_name for e in failed] == ["songplays_user_id_orphans"]
     assert failed[0].metadata["detail"].value == f"e.g. {user}"
+
+
+#: One event of DAY now names a user no other day names and no users row holds.
+_NEW_USER_ON_DAY = (
+    "UPDATE staging_events SET user_id = '999999' WHERE ts = "
+    f"(SELECT MIN(ts) FROM staging_events WHERE partition_day = DATE '{DAY}' AND user_id <> '')"
+)
+#: The first songplay of DAY.
+_FIRST_PLAY_OF_DAY = f"(SELECT MIN(songplay_id) FROM songplays WHERE CAST(start_time AS DATE) = DATE '{DAY}')"
+
+#: For each check of a daily asset, SQL that breaks it on DAY only (of a three-day warehouse).
+DAY_CORRUPTIONS: dict[str, list[str]] = {
+    "staging_events_records_reconciled": [
+        f"DELETE FROM staging_events WHERE ts = (SELECT MIN(ts) FROM staging_events WHERE partition_day = DATE '{DAY}')"
+    ],
+    "songplays_row_count": [f"DELETE FROM songplays WHERE songplay_id = {_FIRST_PLAY_OF_DAY}"],
+    "users_row_count": [_NEW_USER_ON_DAY],
+    "time_row_count": [
+        f"DELETE FROM time WHERE start_time = (SELECT MAX(start_time) FROM time "
+        f"WHERE CAST(start_time AS DATE) = DATE '{DAY}')"
+    ],
+    "songplays_user_id_orphans": [f"UPDATE songplays SET user_id = 999999 WHERE songplay_id = {_FIRST_PLAY_OF_DAY}"],
+    "songplays_start_time_orphans": [
+        "DELETE FROM time WHERE start_time = "
+        f"(SELECT start_time FROM songplays WHERE songplay_id = {_FIRST_PLAY_OF_DAY})"
+    ],
+    "songplays_song_id_orphans": [
+        f"UPDATE songplays SET song_id = 'SONOSUCH' WHERE songplay_id = {_FIRST_PLAY_OF_DAY}"
+    ],
+    "songplays_artist_id_orphans": [
+        f"UPDATE songplays SET artist_id = 'ARNOSUCH' WHERE songplay_id = {_FIRST_PLAY_OF_DAY}"
+    ],
+    "users_user_id_unique": [
+        _NEW_USER_ON_DAY,
+        "INSERT INTO users SELECT * REPLACE (999999 AS user_id) FROM users LIMIT 2",
+    ],
+    "time_start_time_unique": [
+        "INSERT INTO time SELECT * FROM time WHERE start_time = "
+        f"(SELECT MIN(start_time) FROM time WHERE CAST(start_time AS DATE) = DATE '{DAY}')"
+    ],
+    "songplays_songplay_id_unique": [
+        f"INSERT INTO songplays SELECT * FROM songplays WHERE songplay_id = {_FIRST_PLAY_OF_DAY}"
+    ],
+}
+THREE_DAYS = DayWindow(date(2018, 11, 20), date(2018, 11, 22))
+
+
+def test_every_check_of_a_daily_asset_has_a_day_corruption() -> None:
+    assert set(DAY_CORRUPTIONS) == {spec.name for spec in CHECKS if spec.asset in PARTITIONED_ASSETS}
+
+
+@pytest.fixture(scope="module")
+def three_days(generated_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    database = tmp_path_factory.mktemp("checks") / "three-days.duckdb"
+    window = (THREE_DAYS.start_day.isoformat(), THREE_DAYS.end_day.isoformat())
+    run_graph(resources_for(generated_sample, database), partition_range=window)
+    return database
+
+
+@pytest.mark.parametrize("name", sorted(DAY_CORRUPTIONS))
+def test_a_daily_check_fails_on_the_broken_day_only(name: str, three_days: Path, tmp_path: Path) -> None:
+    """One query per check gives each day its own result: the day that was broken fails, the others pass."""
+    database = tmp_path / "w.duckdb"
+    database.write_bytes(three_days.read_bytes())
+    warehouse = duckdb_warehouse(database)
+    spec = CHECKS_BY_NAME[name]
+    assert {outcome[0] for outcome in evaluate_days(spec, warehouse, THREE_DAYS).values()} == {0}
+    with warehouse.connect() as connection:
+        for statement in DAY_CORRUPTIONS[name]:
+            assert connection.execute(statement).fetchall()[0][0] >= 1, f"{statement} changed nothing"
+    days = evaluate_days(spec, warehouse, THREE_DAYS)
+    assert sorted(days) == THREE_DAYS.days
+    failing = {day.isoformat() for day, (violations, _) in days.items() if violations}
+    assert failing == {DAY}
+    assert days[date.fromisoformat(DAY)][1]
+
+
+@pytest.mark.parametrize("spec", CHECKS, ids=lambda spec: spec.name)
+def test_check_sql_parses_as_redshift(spec) -> None:
+    """The checks' SQL is engine-neutral: every statement also parses in sqlglot's Redshift dialect."""
+    params = {name: Identifier(value) for name, value in spec.identifiers.items()} | THREE_DAYS.sql_params
+    text = (SQL / spec.sql_file).read_text(encoding="utf-8")
+    for statement in statements(text, params):
+        sqlglot.parse_one(statement, read="redshift")
+    assert "::" not in render(text, params)

@@ -22,13 +22,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from sparkify_assets import cli
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
 from sparkify_assets.warehouse.sql import Identifier, literal, render, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
 from sparkify_assets_tests.faults.figures import add
+from sparkify_cli import main as cli
 
 pytestmark = pytest.mark.faults
 

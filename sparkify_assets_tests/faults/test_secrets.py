@@ -21,7 +21,6 @@ import pytest
 from dagster import DagsterInstance, build_resources
 from dagster._serdes import serialize_value
 
-from sparkify_assets import cli
 from sparkify_assets.resources import duckdb_resources, source_resource
 from sparkify_assets.sources.errors import SourceError
 from sparkify_assets_tests.conftest import run_graph, upload_tree
@@ -35,6 +34,7 @@ from sparkify_assets_tests.faults.conftest import (
 )
 from sparkify_assets_tests.faults.figures import add
 from sparkify_assets_tests.faults.s3_proxy import Fault, FaultyS3Proxy
+from sparkify_cli import main as cli
 
 pytestmark = pytest.mark.faults
 

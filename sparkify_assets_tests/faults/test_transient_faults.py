@@ -197,8 +197,8 @@ def test_a_dropped_redshift_connection_rolls_back_and_the_retry_commits_once() -
     recording = pytest.importorskip("sparkify_assets.warehouse.redshift.recording")
     import redshift_connector
 
-    from sparkify_assets.warehouse.plan import PlannedSource
     from sparkify_assets.warehouse.recording import StatementLog
+    from sparkify_cli.sql_plan import PlannedSource
 
     dropped: list[str] = []
 

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
+from sparkify_assets.checks.definitions import PARTITIONED_ASSETS
 from sparkify_assets_tests import tables_oracle as oracle
 from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
 
@@ -52,7 +53,7 @@ SELECTIONS: dict[str, list[str]] = {
     "songplays only": ["songplays"],
     "the star schema": ["artists", "songs", "users", "time", "songplays"],
 }
-PARTITIONED = {"staging_events", "users", "time", "songplays"}
+PARTITIONED = PARTITIONED_ASSETS
 #: What each asset reads (its deps in the asset graph), and an order of the steps that respects it.
 DEPENDENCIES: dict[str, set[str]] = {
     "staging_events": set(),

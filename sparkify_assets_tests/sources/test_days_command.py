@@ -16,7 +16,7 @@ def sparkify_days(source: Path, *args: str, **settings: str) -> subprocess.Compl
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPARKIFY_PARTITIONS_")}
     env.update(SPARKIFY_SOURCE=str(source), **settings)
     return subprocess.run(
-        [sys.executable, "-m", "sparkify_assets.cli", "days", *args],
+        [sys.executable, "-m", "sparkify_cli.main", "days", *args],
         env=env,
         capture_output=True,
         text=True,

@@ -107,6 +107,12 @@ class Page:
         time.sleep(0.5)  # the graph's zoom-to-fit animation
         return text
 
+    def click(self, text: str, selector: str = "*") -> None:
+        """Click what a user clicks: the visible element matching ``selector`` whose text is exactly
+        ``text`` (the innermost one; a click bubbles up to the row or tab that handles it)."""
+        if not self.evaluate(_CLICK % (json.dumps(selector), json.dumps(text))):
+            raise AssertionError(f"nothing to click: {selector} {text!r}:\n{self.text()[:2000]}")
+
     def screenshot(self, path: Path, around: str | None = None, margin: int = 24) -> Path:
         """A PNG of the viewport, or of the area around every element matching the CSS selector ``around``."""
         params: dict[str, Any] = {"format": "png"}
@@ -121,6 +127,19 @@ class Page:
         path.write_bytes(base64.b64decode(data))
         return path
 
+
+#: Click the innermost visible element matching a selector whose text is exactly the given text.
+_CLICK = """
+(() => {
+  const [selector, text] = [%s, %s];
+  const matches = Array.from(document.querySelectorAll(selector)).filter(
+    (e) => e.textContent.trim() === text && e.checkVisibility({visibilityProperty: true}));
+  const innermost = matches.filter((e) => !matches.some((other) => other !== e && e.contains(other)));
+  if (!innermost.length) return false;
+  innermost[0].click();
+  return true;
+})()
+"""
 
 #: The smallest box around every element matching a selector, within the viewport (or null).
 _UNION_OF_RECTS = """

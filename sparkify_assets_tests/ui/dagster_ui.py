@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 DAGSTER = Path(sys.executable).with_name("dagster")
+SPARKIFY = Path(sys.executable).with_name("sparkify")
 REPO_ROOT = Path(__file__).resolve().parents[2]
+#: What the Makefile sets for `dagster asset materialize` (Dagster 1.13 says `dg launch` supersedes it).
+NO_SUPERSEDED_WARNING = "ignore:Function `asset_materialize_command` is superseded"
 
 _WORKSPACE = """
 query {
@@ -163,6 +166,32 @@ class DagsterUI:
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:]) if self.log.exists() else ""
+
+
+def make_run(env: Mapping[str, str], workdir: Path, timeout: float = 600) -> dict[str, str]:
+    """What `make run` does, its commands run directly (make would also install): the partitions are the
+    days the source holds (`sparkify days`), then every asset over all of them in one run, as the Makefile
+    runs it. Returns the partition settings, which `make dev` sets too; the output goes to make-run.log."""
+    full = {**os.environ, **env}
+    days = subprocess.run(
+        [str(SPARKIFY), "days"], env=full, capture_output=True, text=True, timeout=120, check=True
+    ).stdout.strip()
+    first, last = days.split("...")
+    partitions = {"SPARKIFY_PARTITIONS_START": first, "SPARKIFY_PARTITIONS_END": last}
+    done = subprocess.run(
+        [str(DAGSTER), "asset", "materialize", "-m", "sparkify_assets.definitions", "--select", "*"]
+        + ["--partition-range", days],
+        cwd=REPO_ROOT,
+        env={**full, **partitions, "PYTHONWARNINGS": NO_SUPERSEDED_WARNING},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    (workdir / "make-run.log").write_text(done.stdout + done.stderr)
+    if done.returncode != 0:
+        raise AssertionError(f"make run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return partitions
 
 
 @contextmanager

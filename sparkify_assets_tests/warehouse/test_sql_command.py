@@ -12,13 +12,13 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from sparkify_assets.cli import main
 from sparkify_assets.sources.resource import SparkifySource
-from sparkify_assets.warehouse.plan import record_run
 from sparkify_assets.warehouse.recording import StatementLog
-from sparkify_assets.warehouse.redshift.engine import FLAG_SETTINGS, SETTINGS
+from sparkify_assets.warehouse.redshift.settings import FLAG_SETTINGS, SETTINGS
 from sparkify_assets_tests.conftest import resources_for, run_graph
 from sparkify_assets_tests.warehouse.conftest import ROLE_ARN, SOURCE_URI, recording_warehouse, transactions
+from sparkify_cli.main import main
+from sparkify_cli.sql_plan import record_run
 
 SPARKIFY = Path(sys.executable).with_name("sparkify")
 ACCEPTANCE = {"REDSHIFT_IAM_ROLE_ARN": "arn:aws:iam::123456789012:role/x", "SPARKIFY_SOURCE": "s3://udacity-dend"}

@@ -1,13 +1,18 @@
--- time rows of :start_day .. :end_day = distinct play start times staged for those days.
--- Returns (violations = the difference, detail).
+-- Per day of :start_day .. :end_day: time rows of the day = distinct play start times staged for the day.
+-- Returns one row per day with either: (day, violations = the difference, detail).
 WITH expected AS (
-    SELECT COUNT(DISTINCT start_time) AS n FROM stg_events
+    SELECT partition_day AS day, COUNT(DISTINCT start_time) AS n FROM stg_events
     WHERE page = 'NextSong' AND partition_day BETWEEN :start_day AND :end_day
+    GROUP BY partition_day
 ), actual AS (
-    SELECT COUNT(*) AS n FROM time
+    SELECT CAST(start_time AS DATE) AS day, COUNT(*) AS n FROM time
     WHERE start_time >= :start_day AND start_time < :after_end_day
+    GROUP BY CAST(start_time AS DATE)
 )
 SELECT
-    ABS(actual.n - expected.n) AS violations,
-    CAST(actual.n AS VARCHAR) || ' time rows, ' || CAST(expected.n AS VARCHAR) || ' distinct start times' AS detail
-FROM expected CROSS JOIN actual;
+    COALESCE(actual.day, expected.day) AS day,
+    ABS(COALESCE(actual.n, 0) - COALESCE(expected.n, 0)) AS violations,
+    CAST(COALESCE(actual.n, 0) AS VARCHAR) || ' time rows, ' || CAST(COALESCE(expected.n, 0) AS VARCHAR)
+        || ' distinct start times' AS detail
+FROM expected FULL OUTER JOIN actual ON actual.day = expected.day
+ORDER BY day;

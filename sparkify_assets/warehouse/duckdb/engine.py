@@ -1,8 +1,9 @@
 """The embedded warehouse: one DuckDB file.
 
 Staging reads each source file once in Python (`sources.records` finds its records with Arrow kernels)
-and hands the records to DuckDB as Arrow, a batch of files at a time; DuckDB's JSON parser does the
-typing and validation in SQL (`sql/parse_*.sql`), parsing each record once on the way into staging.
+and hands the records to DuckDB as Arrow, a batch of files at a time (`staging_load.py`); DuckDB's JSON
+parser does the typing and validation in SQL (`sql/parse_*.sql`), parsing each record once on the way
+into staging.
 Every load or transform is one transaction. A DuckDB file has one writer at a time: a second process
 gets a clear error instead of a partial write.
 
@@ -13,17 +14,12 @@ checkpointing it on every close).
 
 from __future__ import annotations
 
-import queue
 import re
 import stat
-import threading
-import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -32,37 +28,17 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.layout import SONG_PREFIX, event_key
+from sparkify_assets.sources.read_ahead import read_ahead
 from sparkify_assets.sources.records import RecordColumns, split_into, split_records
 from sparkify_assets.sources.resource import SparkifySource
-from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse
-from sparkify_assets.warehouse.layout import layout_query, verify_layout
-from sparkify_assets.warehouse.sql import SqlValue, read_sql, statements
+from sparkify_assets.warehouse.duckdb.staging_load import SplitFile, StagingLoad
+from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse, run_file
+from sparkify_assets.warehouse.sql import SqlValue, statements
 
 SQL = Path(__file__).parent / "sql"
-T = TypeVar("T")
 
-#: Records handed to DuckDB in one statement: enough rows to keep every thread busy, few enough that a
-#: batch (its raw text, in Arrow) stays small next to the memory limit. A file larger than this is a
-#: batch of its own.
-BATCH_RECORDS = 262_144
 #: Files read and split ahead of the batch DuckDB is parsing (each holds its records in memory).
 SPLIT_AHEAD = 1
-#: Rows per record batch of the stream DuckDB reads a batch from (each thread parses whole record batches).
-STREAM_CHUNK_ROWS = 16_384
-#: At most one progress line per this many seconds while a staging load runs (each line is an event in
-#: Dagster's event log, which is not free).
-PROGRESS_SECONDS = 10.0
-
-_REJECTS_OF_LOAD = """
-SELECT source_key, COUNT(*)
-FROM staging_rejects
-WHERE loaded_at = ?
-GROUP BY source_key
-"""
-_RECORD_FILES = (
-    "INSERT INTO staging_files (source_key, partition_day, records, loaded_at) "
-    "SELECT source_key, partition_day, records, ? FROM loaded_files"
-)
 
 
 #: What DuckDB would read as a URL or a catalogue (``md:``, ``s3://``) rather than a file, and control characters.
@@ -198,8 +174,6 @@ class DuckDBWarehouse(Warehouse):
 
     #: The connection that keeps the database open while a run executes (None outside a run).
     _held: Any = PrivateAttr(default=None)
-    #: The held connection of the run whose create_tables verified the table layout (one catalogue query a run).
-    _layout_verified_for: Any = PrivateAttr(default=None)
 
     @field_validator("path")
     @classmethod
@@ -233,8 +207,17 @@ class DuckDBWarehouse(Warehouse):
     def engine_name(self) -> str:
         return "duckdb"
 
-    def qualified_name(self, table: str) -> str:
-        return f"main.{table}"
+    @property
+    def table_schema(self) -> str:
+        return "main"
+
+    @property
+    def engine_sql(self) -> Path:
+        return SQL
+
+    @property
+    def session(self) -> Any:
+        return self._held
 
     # -- connections -------------------------------------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:
@@ -327,26 +310,6 @@ class DuckDBWarehouse(Warehouse):
             ) from cause
 
     # -- Warehouse ---------------------------------------------------------------------------------------
-    def create_tables(self) -> None:
-        # The table layout is verified once a run (the run holds the database open), every time outside one.
-        verified = self._held is not None and self._layout_verified_for is self._held
-        with self.transaction() as connection:
-            for statement in statements(read_sql(SQL / "create_tables.sql")):
-                connection.execute(statement)
-            if not verified:
-                # Before the views, which would otherwise fail on a missing column in DuckDB's own words.
-                catalogue = connection.execute(layout_query("main")).fetchall()
-                verify_layout("main", SQL / "create_tables.sql", catalogue)
-            for path in (SQL / "create_views.sql", SHARED_SQL / "create_star_views.sql"):
-                for statement in statements(read_sql(path)):
-                    connection.execute(statement)
-        self._layout_verified_for = self._held
-
-    def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
-        with self.transaction() as connection:
-            for statement in statements(sql, params):
-                connection.execute(statement)
-
     def query(self, sql: str, params: Mapping[str, SqlValue] | None = None) -> list[tuple[Any, ...]]:
         (statement,) = statements(sql, params or {})
         with self.connect() as connection:
@@ -362,234 +325,41 @@ class DuckDBWarehouse(Warehouse):
 
     def load_staging_events(self, source: SparkifySource, window: DayWindow, log: Log) -> list[FileLoad]:
         days = {event_key(day): day for day in window.days}
-        loader = _StagingLoad("parse_events.sql", "reject_events.sql", log)
+        loader = StagingLoad(SQL / "parse_events.sql", SQL / "reject_events.sql", log)
         with self.transaction() as connection:
-            for path, params in (
-                (SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None}),
-                (SHARED_SQL / "clear_event_window.sql", window.sql_params),
-            ):
-                for statement in statements(read_sql(path), params):
-                    connection.execute(statement)
-            # Files are read and split into records in a background thread, SPLIT_AHEAD files ahead, while
-            # DuckDB parses the batch before (DuckDB and Arrow's kernels release the interpreter lock).
-            for key, size, records in in_background(_split_files(source, days), ahead=SPLIT_AHEAD):
-                loader.add_file(connection, key, days[key], size, records)
+            run_file(connection, SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None})
+            run_file(connection, SHARED_SQL / "clear_event_window.sql", window.sql_params)
+            # Each day file is read (`read_each`, one ahead) and split into records in threads, SPLIT_AHEAD
+            # files ahead, while DuckDB parses the batch before (DuckDB and Arrow's kernels release the
+            # interpreter lock).
+            for key, size, records in read_ahead(_split_file, source.read_each(days), ahead=SPLIT_AHEAD):
+                loader.add(connection, [SplitFile(key, days[key], size, records.num_rows)], records)
                 loader.progress(source.location(key))
             loads = loader.finish(connection)
             self.require_few_rejects(loads)
             since_window = {**window.sql_params, "since_day": window.start_day}
-            for statement in statements(read_sql(SHARED_SQL / "note_users_to_refresh.sql"), since_window):
-                connection.execute(statement)
+            run_file(connection, SHARED_SQL / "note_users_to_refresh.sql", since_window)
         loader.summary(f"{source.location('log_data/')} {window}")
         return loads
 
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
-        loader = _StagingLoad("parse_songs.sql", "reject_songs.sql", log)
-        keys: list[str] = []
-        sizes: list[int] = []
-        counts: list[int] = []
-        records = RecordColumns()
+        loader = StagingLoad(SQL / "parse_songs.sql", SQL / "reject_songs.sql", log)
+        files: list[SplitFile] = []
+        records = RecordColumns()  # the records of every song file, in file order: one batch
         for key, data in source.read_many(source.song_keys()):
             before = len(records)
             split_into(records, data, key)
-            keys.append(key)
-            sizes.append(len(data))
-            counts.append(len(records) - before)
+            files.append(SplitFile(key, None, len(data), len(records) - before))
         with self.transaction() as connection:
-            for statement in statements(read_sql(SHARED_SQL / "clear_songs.sql")):
-                connection.execute(statement)
-            loader.add_files(connection, keys, [None] * len(keys), sizes, counts, records.table())
+            run_file(connection, SHARED_SQL / "clear_songs.sql")
+            loader.add(connection, files, records.table())
             loads = loader.finish(connection)
             self.require_few_rejects(loads, catalogue=source.location(SONG_PREFIX))
         loader.summary(source.location(SONG_PREFIX))
         return loads
 
 
-def _split_files(source: SparkifySource, days: Mapping[str, date]) -> Iterator[tuple[str, int, pa.Table]]:
-    """``(key, size, records)`` of each day file; a file's bytes are let go as soon as it is split."""
-    for key, data in source.read_each(days):
-        size, records = len(data), split_records(key, data).table
-        del data  # not kept while this item waits for the consumer
-        yield key, size, records
-
-
-_DONE = object()
-
-
-def in_background(items: Iterator[T], ahead: int) -> Iterator[T]:
-    """Yield the items of ``items``, computed by a background thread at most ``ahead`` items ahead.
-
-    "Ahead" counts the item being computed: with ``ahead=1`` the thread computes the next item while the
-    consumer works on the current one, and waits for the consumer to take it before starting another, so
-    memory holds two items at most (a day file's bytes and records are large). An exception of the producer
-    is raised in the consumer at its turn; when the consumer stops early, the producer stops at its next item.
-    """
-    pending: queue.Queue[Any] = queue.Queue()
-    slots = threading.Semaphore(ahead)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            iterator = iter(items)
-            while True:
-                while not slots.acquire(timeout=0.1):
-                    if stop.is_set():
-                        return
-                if stop.is_set():
-                    return
-                item = next(iterator, _DONE)
-                pending.put(item)
-                if item is _DONE:
-                    return
-        except BaseException as exc:  # handed to the consumer
-            pending.put(_Failure(exc))
-
-    producer = threading.Thread(target=produce, name="sparkify-split", daemon=True)
-    producer.start()
-    try:
-        while (item := pending.get()) is not _DONE:
-            if isinstance(item, _Failure):
-                raise item.error
-            slots.release()  # the producer may start on the next item while this one is used
-            yield item
-    finally:
-        stop.set()
-        producer.join()
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: BaseException
-
-
-@dataclass
-class _StagingLoad:
-    """One staging load inside its transaction: batches of records parsed into staging, per-file counts.
-
-    The parse SQL inserts the valid records and says how many it inserted; only a batch where that is
-    fewer than its records runs the reject SQL, which parses the batch again to keep the others in
-    staging_rejects with their reason. Both classify records with the one table macro that
-    `parse_*.sql` defines. Memory holds the batch being parsed and the files split ahead, whatever the
-    number of files.
-    """
-
-    parse_sql: str
-    reject_sql: str
-    log: Log
-    loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
-    started: float = field(default_factory=time.perf_counter)
-    last_progress: float = field(default_factory=time.perf_counter)
-    files: list[tuple[str, date | None, int]] = field(default_factory=list)  # key, day, records
-    pending: list[pa.Table] = field(default_factory=list)
-    pending_records: int = 0
-    bytes_read: int = 0
-    inserted: int = 0
-    any_rejected: bool = False
-
-    def add_file(
-        self, connection: duckdb.DuckDBPyConnection, key: str, day: date | None, size: int, records: pa.Table
-    ) -> None:
-        self.add_files(connection, [key], [day], [size], [records.num_rows], records)
-
-    def add_files(
-        self,
-        connection: duckdb.DuckDBPyConnection,
-        keys: Sequence[str],
-        days: Sequence[date | None],
-        sizes: Iterable[int],
-        counts: Sequence[int],
-        records: pa.Table,
-    ) -> None:
-        """Queue the records of some files (in file order, ``counts[i]`` records for ``keys[i]``)."""
-        self.files.extend(zip(keys, days, counts, strict=True))
-        self.bytes_read += sum(sizes)
-        if len(keys) == 1:
-            source_keys = pa.repeat(pa.scalar(keys[0], pa.string()), counts[0])
-            partition_days = pa.repeat(pa.scalar(days[0], pa.date32()), counts[0])
-        else:
-            source_keys = pa.array([k for k, n in zip(keys, counts, strict=True) for _ in range(n)], pa.string())
-            partition_days = pa.array([d for d, n in zip(days, counts, strict=True) for _ in range(n)], pa.date32())
-        batch = records.append_column("source_key", source_keys).append_column("partition_day", partition_days)
-        self.pending.append(batch)
-        self.pending_records += records.num_rows
-        if self.pending_records >= BATCH_RECORDS:
-            self.flush(connection)
-
-    def flush(self, connection: duckdb.DuckDBPyConnection) -> None:
-        """Parse the queued records into staging (and, if any is bad, staging_rejects)."""
-        if not self.pending:
-            return
-        batch = pa.concat_tables(self.pending)
-        self.pending, self.pending_records = [], 0
-        inserted = self._run(connection, self.parse_sql, batch)
-        self.inserted += inserted
-        if inserted < batch.num_rows:
-            self.any_rejected = True
-            self._run(connection, self.reject_sql, batch)
-
-    def _run(self, connection: duckdb.DuckDBPyConnection, sql_file: str, batch: pa.Table) -> int:
-        """Run a parse or reject SQL file over ``batch`` as `raw_records`; returns the rows it inserted.
-
-        The batch is registered as a stream (a RecordBatchReader), which DuckDB consumes: a registered
-        table would stay referenced by the open transaction until it commits, so every batch of a month
-        would stay in memory. The stream's record batches are small enough for each of DuckDB's threads
-        to take some.
-        """
-        stream = pa.RecordBatchReader.from_batches(batch.schema, batch.to_batches(max_chunksize=STREAM_CHUNK_ROWS))
-        connection.register("raw_records", stream)
-        try:
-            inserted = 0
-            # The typed-value macros first (json_values.sql): the parse and reject SQL use them.
-            sql = read_sql(SQL / "json_values.sql") + read_sql(SQL / sql_file)
-            for statement in statements(sql, {"loaded_at": self.loaded_at}):
-                result = connection.execute(statement)
-                if statement.startswith("INSERT"):
-                    inserted += result.fetchall()[0][0]
-            return inserted
-        finally:
-            connection.unregister("raw_records")
-
-    def finish(self, connection: duckdb.DuckDBPyConnection) -> list[FileLoad]:
-        """Flush, record the files in staging_files and say what each file loaded and rejected."""
-        self.flush(connection)
-        rejected: dict[str, int] = {}
-        if self.any_rejected:
-            rejected = {key: int(n) for key, n in connection.execute(_REJECTS_OF_LOAD, [self.loaded_at]).fetchall()}
-        files = pa.table(
-            {
-                "source_key": pa.array([key for key, _, _ in self.files], pa.string()),
-                "partition_day": pa.array([day for _, day, _ in self.files], pa.date32()),
-                "records": pa.array([count for _, _, count in self.files], pa.int64()),
-            }
-        )
-        connection.register("loaded_files", files)
-        try:
-            connection.execute(_RECORD_FILES, [self.loaded_at])
-        finally:
-            connection.unregister("loaded_files")
-        loads = [FileLoad(key, day, n, n - rejected.get(key, 0), rejected.get(key, 0)) for key, day, n in self.files]
-        if self.inserted + sum(rejected.values()) != sum(n for _, _, n in self.files):
-            raise RuntimeError(
-                f"staging load does not add up: {sum(n for _, _, n in self.files)} records read, "
-                f"{self.inserted} loaded, {sum(rejected.values())} rejected"
-            )
-        return loads
-
-    def progress(self, location: str) -> None:
-        """A progress line at most every PROGRESS_SECONDS."""
-        now = time.perf_counter()
-        if now - self.last_progress >= PROGRESS_SECONDS:
-            self.last_progress = now
-            self.log(f"{location}: {len(self.files)} files read so far, {self._rate(now)}")
-
-    def summary(self, location: str) -> None:
-        records = sum(count for _, _, count in self.files)
-        self.log(f"{location}: {len(self.files)} files, {records:,} records, {self._rate(time.perf_counter())}")
-
-    def _rate(self, now: float) -> str:
-        seconds = max(now - self.started, 1e-9)
-        records = sum(count for _, _, count in self.files)
-        return (
-            f"{self.bytes_read / 1e6:,.1f} MB in {seconds:.2f} s "
-            f"({records / seconds:,.0f} records/s, {self.bytes_read / 1e6 / seconds:,.1f} MB/s)"
-        )
+def _split_file(read: tuple[str, bytes]) -> tuple[str, int, pa.Table]:
+    """``(key, size, records)`` of a day file that `read_each` read; its bytes are let go once it is split."""
+    key, data = read
+    return key, len(data), split_records(key, data).table

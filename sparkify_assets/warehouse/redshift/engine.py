@@ -9,7 +9,7 @@ TRUNCATE, which would commit the transaction half-way on Redshift.
 
 A run uses one connection (opened on first use, closed when the run's resources are torn down); the
 SQL never depends on what a query answered, so `sparkify sql` can print the statements of a run from a
-recording stand-in (`recording.py`).
+recording stand-in (`recording.py`). The settings and their checks are in `settings.py`.
 """
 
 from __future__ import annotations
@@ -18,59 +18,24 @@ import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import redshift_connector
 from dagster import InitResourceContext
-from pydantic import Field, PrivateAttr
+from pydantic import PrivateAttr
 
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
 from sparkify_assets.sources.layout import JSONPATHS_KEY, SONG_PREFIX, event_key
 from sparkify_assets.sources.records import JSON_TEXT_HEAD_BYTES, require_json_text
 from sparkify_assets.sources.resource import SparkifySource
-from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse
-from sparkify_assets.warehouse.layout import LAYOUT_SQL, verify_layout
-from sparkify_assets.warehouse.sql import Identifier, SqlValue, read_sql, statements
+from sparkify_assets.warehouse.engine import SHARED_SQL, Cursor, FileLoad, Log, run_file
+from sparkify_assets.warehouse.redshift.settings import RedshiftSettings
+from sparkify_assets.warehouse.sql import Identifier, SqlValue, statements
 
 SQL = Path(__file__).parent / "sql"
-
-#: Each setting of the resource and the environment variable `resources.py` binds it to. Errors name
-#: the variable, since that is what an operator sets.
-SETTINGS: Mapping[str, str] = {
-    "host": "REDSHIFT_HOST",
-    "port": "REDSHIFT_PORT",
-    "database": "REDSHIFT_DB",
-    "user": "REDSHIFT_USER",
-    "password": "REDSHIFT_PASSWORD",
-    "cluster_identifier": "REDSHIFT_CLUSTER_IDENTIFIER",
-    "workgroup": "REDSHIFT_WORKGROUP",
-    "aws_region": "REDSHIFT_REGION",
-    "sslmode": "REDSHIFT_SSLMODE",
-    "connect_timeout": "REDSHIFT_CONNECT_TIMEOUT",
-    "schema_name": "REDSHIFT_SCHEMA",
-    "iam_role_arn": "REDSHIFT_IAM_ROLE_ARN",
-    "copy_region": "REDSHIFT_COPY_REGION",
-    "max_errors": "REDSHIFT_MAXERROR",
-}
-#: Settings that are whole numbers (bound with `EnvVar.int`).
-INTEGER_SETTINGS = frozenset({"port", "connect_timeout", "max_errors"})
-#: On/off settings (read with `settings.flag`).
-FLAG_SETTINGS: Mapping[str, str] = {
-    "ssl": "REDSHIFT_SSL",
-    "tcp_keepalive": "REDSHIFT_TCP_KEEPALIVE",
-    "serverless": "REDSHIFT_SERVERLESS",
-}
-
-_ROLE_ARN = re.compile(r"arn:aws(?:-cn|-us-gov)?:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
-_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
-_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}")
-_NAME = re.compile(r"[A-Za-z0-9_.@+=-]{1,127}")
-_SSLMODES = ("verify-ca", "verify-full")
-_SERVERLESS_HOST = ".redshift-serverless.amazonaws.com"
-#: COPY's MAXERROR accepts at most this many.
-MAX_ERRORS_LIMIT = 100_000
 
 _SET_SEARCH_PATH = "SET search_path TO :schema"
 _CREATE_SCHEMA = "CREATE SCHEMA IF NOT EXISTS :schema"
@@ -99,15 +64,25 @@ _SOURCE_REFUSED = re.compile(
 )
 
 
-class RedshiftSettingError(ValueError):
-    """A Redshift setting is missing or malformed; the message names the environment variable."""
-
-
 class CopyMismatch(RuntimeError):
     """COPY reported a row count that is not what landed in its table."""
 
 
-class RedshiftWarehouse(Warehouse):
+@dataclass(frozen=True)
+class _Copy:
+    """How one kind of source is staged: its COPY into a session temp table (`table`), then the record rules
+    applied there, which move the good records into staging (`rules`)."""
+
+    sql: Path
+    rules: Path
+    table: Identifier
+
+
+_EVENTS = _Copy(SQL / "copy_events.sql", SQL / "stage_events.sql", Identifier("staging_events_copy"))
+_SONGS = _Copy(SQL / "copy_songs.sql", SQL / "stage_songs.sql", Identifier("staging_songs_copy"))
+
+
+class RedshiftWarehouse(RedshiftSettings):
     """Amazon Redshift (provisioned or Serverless) through redshift-connector; SPARKIFY_WAREHOUSE=redshift.
 
     Login by password (host, user, password), or by IAM: a cluster identifier plus a database user, or a
@@ -115,140 +90,14 @@ class RedshiftWarehouse(Warehouse):
     the resource is set up, before any step runs (`validate`).
     """
 
-    host: str | None = Field(default=None, description="Cluster or workgroup endpoint (REDSHIFT_HOST).")
-    port: int = Field(default=5439, description="Port (REDSHIFT_PORT).")
-    database: str = Field(default="dev", description="Database (REDSHIFT_DB).")
-    user: str | None = Field(
-        default=None, description="Database user (REDSHIFT_USER); with IAM on a cluster, the db_user."
-    )
-    password: str | None = Field(
-        default=None,
-        repr=False,
-        description="Password login (REDSHIFT_PASSWORD). Bound as an EnvVar, never logged.",
-    )
-    cluster_identifier: str | None = Field(
-        default=None, description="IAM login to a provisioned cluster (REDSHIFT_CLUSTER_IDENTIFIER)."
-    )
-    workgroup: str | None = Field(default=None, description="IAM login to a Serverless workgroup (REDSHIFT_WORKGROUP).")
-    aws_region: str | None = Field(
-        default=None, description="Region of the cluster or workgroup, for IAM login (REDSHIFT_REGION)."
-    )
-    serverless: bool | None = Field(
-        default=None,
-        description="Redshift Serverless (REDSHIFT_SERVERLESS); default: yes with a workgroup or a "
-        "*.redshift-serverless.amazonaws.com host. Decides where load errors are read.",
-    )
-    ssl: bool = Field(default=True, description="TLS to the warehouse (REDSHIFT_SSL, on by default).")
-    sslmode: str = Field(default="verify-ca", description="verify-ca or verify-full (REDSHIFT_SSLMODE).")
-    connect_timeout: int = Field(
-        default=30, description="Seconds to wait for the connection and login (REDSHIFT_CONNECT_TIMEOUT)."
-    )
-    tcp_keepalive: bool = Field(
-        default=True, description="TCP keepalive, so a long COPY survives idle NAT timeouts (REDSHIFT_TCP_KEEPALIVE)."
-    )
-    schema_name: str = Field(default="public", description="Schema of every table and view (REDSHIFT_SCHEMA).")
-    iam_role_arn: str | None = Field(
-        default=None, description="IAM role Redshift assumes to read the source bucket in COPY (REDSHIFT_IAM_ROLE_ARN)."
-    )
-    copy_region: str = Field(
-        default="us-west-2", description="Region of the source bucket, for COPY (REDSHIFT_COPY_REGION)."
-    )
-    max_errors: int = Field(
-        default=1000,
-        description="COPY MAXERROR (REDSHIFT_MAXERROR): bad lines a COPY skips into staging_rejects before "
-        "it fails the load. 0 makes any bad line fail the partition.",
-    )
-
     _connection: Any = PrivateAttr(default=None)
-    #: The connection on which create_tables verified the table layout (one catalogue query a run).
-    _layout_verified_for: Any = PrivateAttr(default=None)
 
-    # -- settings ---------------------------------------------------------------------------------------
+    # -- the run's resource -----------------------------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:
         self.validate()
 
     def teardown_after_execution(self, context: InitResourceContext) -> None:
         self.close()
-
-    def validate(self) -> None:
-        """Check every setting, naming the one at fault: before any work starts."""
-        self.validate_sql_settings()
-        self.connect_options()
-
-    def validate_sql_settings(self) -> None:
-        """The settings that shape the SQL: schema, COPY's IAM role, region and MAXERROR."""
-        try:
-            Identifier(self.schema_name)
-        except ValueError:
-            _fail("schema_name", f"={self.schema_name!r} is not a schema name (lower-case letters, digits, _)")
-        if not self.iam_role_arn:
-            _fail("iam_role_arn", " is not set: COPY needs the IAM role Redshift assumes to read the source bucket")
-        if not _ROLE_ARN.fullmatch(self.iam_role_arn):
-            _fail("iam_role_arn", f"={self.iam_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
-        if not _REGION.fullmatch(self.copy_region):
-            _fail("copy_region", f"={self.copy_region!r} is not an AWS region (like us-west-2)")
-        if not 0 <= self.max_errors <= MAX_ERRORS_LIMIT:
-            _fail("max_errors", f"={self.max_errors} is not between 0 and {MAX_ERRORS_LIMIT} (COPY's limit)")
-
-    def connect_options(self) -> dict[str, Any]:
-        """The keyword arguments of `redshift_connector.connect`, checked; holds the password, never log it."""
-        iam = bool(self.cluster_identifier or self.workgroup)
-        if iam and self.password:
-            _fail(
-                "password",
-                " is set together with REDSHIFT_CLUSTER_IDENTIFIER or REDSHIFT_WORKGROUP: choose password or IAM login",
-            )
-        if self.cluster_identifier and self.workgroup:
-            _fail("workgroup", " is set together with REDSHIFT_CLUSTER_IDENTIFIER: choose a cluster or a workgroup")
-        if self.host is not None and not _HOST.fullmatch(self.host):
-            _fail("host", f"={self.host!r} is not a host name")
-        if not iam and not self.host:
-            _fail("host", " is not set (the cluster endpoint; or log in by IAM with REDSHIFT_CLUSTER_IDENTIFIER)")
-        if not 1 <= self.port <= 65535:
-            _fail("port", f"={self.port} is not a port number")
-        if not _NAME.fullmatch(self.database):
-            _fail("database", f"={self.database!r} is not a database name")
-        if not self.workgroup and not self.user:
-            _fail("user", " is not set (the database user)")
-        if self.user is not None and not _NAME.fullmatch(self.user):
-            _fail("user", f"={self.user!r} is not a database user name")
-        if not iam and not self.password:
-            _fail("password", " is not set (password login; or log in by IAM with REDSHIFT_CLUSTER_IDENTIFIER)")
-        if iam and not self.aws_region:
-            _fail("aws_region", " is not set: IAM login asks the warehouse's region for credentials")
-        if self.aws_region is not None and not _REGION.fullmatch(self.aws_region):
-            _fail("aws_region", f"={self.aws_region!r} is not an AWS region (like us-west-2)")
-        if self.sslmode not in _SSLMODES:
-            _fail("sslmode", f"={self.sslmode!r} is not one of {', '.join(_SSLMODES)}")
-        if not 1 <= self.connect_timeout <= 600:
-            _fail("connect_timeout", f"={self.connect_timeout} is not between 1 and 600 seconds")
-        options: dict[str, Any] = {
-            "database": self.database,
-            "port": self.port,
-            "ssl": self.ssl,
-            "sslmode": self.sslmode,
-            "timeout": self.connect_timeout,
-            "tcp_keepalive": self.tcp_keepalive,
-            "application_name": "sparkify",
-        }
-        if self.host:
-            options["host"] = self.host
-        if not iam:
-            options.update(user=self.user, password=self.password)
-        elif self.cluster_identifier:
-            options.update(iam=True, cluster_identifier=self.cluster_identifier, db_user=self.user)
-            options["region"] = self.aws_region
-        else:
-            options.update(iam=True, is_serverless=True, serverless_work_group=self.workgroup, region=self.aws_region)
-            if self.user:
-                options["db_user"] = self.user
-        return options
-
-    @property
-    def is_serverless(self) -> bool:
-        if self.serverless is not None:
-            return self.serverless
-        return bool(self.workgroup) or (self.host or "").lower().endswith(_SERVERLESS_HOST)
 
     # -- connection -------------------------------------------------------------------------------------
     def open_connection(self) -> Any:
@@ -308,36 +157,28 @@ class RedshiftWarehouse(Warehouse):
                 raise
             cursor.execute("COMMIT")
 
-    @property
-    def schema(self) -> Identifier:
-        return Identifier(self.schema_name)
-
     # -- Warehouse ---------------------------------------------------------------------------------------
     @property
     def engine_name(self) -> str:
         return "redshift"
 
-    def qualified_name(self, table: str) -> str:
-        return f"{self.schema_name}.{table}"
+    @property
+    def table_schema(self) -> str:
+        return self.schema_name
 
-    def create_tables(self) -> None:
-        with self.transaction() as cursor:
-            if self.schema_name != "public":
-                self._execute(cursor, _CREATE_SCHEMA, {"schema": self.schema})
-            self._run_file(cursor, SQL / "create_tables.sql", {})
-            # Once per connection, that is per run (a retry after a dropped connection verifies again); before
-            # the views, which would otherwise fail on a missing column in Redshift's own words.
-            if self._layout_verified_for is not self._connection:
-                catalogue = self._fetch(cursor, read_sql(LAYOUT_SQL), {"schema": self.schema_name})
-                verify_layout(self.schema_name, SQL / "create_tables.sql", catalogue)
-            for path in (SQL / "create_views.sql", SHARED_SQL / "create_star_views.sql"):
-                self._run_file(cursor, path, {})
-        self._layout_verified_for = self._connection
+    @property
+    def engine_sql(self) -> Path:
+        return SQL
 
-    def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
-        with self.transaction() as cursor:
-            for statement in statements(sql, params):
-                cursor.execute(statement)
+    @property
+    def session(self) -> Any:
+        """The run's connection: the layout is verified once per connection, that is per run (a retry after
+        a dropped connection verifies again)."""
+        return self._connection
+
+    def create_schema(self, cursor: Cursor) -> None:
+        if self.schema_name != "public":
+            self._execute(cursor, _CREATE_SCHEMA, {"schema": self.schema})
 
     def query(self, sql: str, params: Mapping[str, SqlValue] | None = None) -> list[tuple[Any, ...]]:
         with self.cursor() as cursor:
@@ -357,8 +198,8 @@ class RedshiftWarehouse(Warehouse):
             require_json_text(key, source.read_head(key, JSON_TEXT_HEAD_BYTES))
         loads: list[FileLoad] = []
         with self.transaction() as cursor:
-            self._run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None})
-            self._run_file(cursor, SHARED_SQL / "clear_event_window.sql", window.sql_params)
+            run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None})
+            run_file(cursor, SHARED_SQL / "clear_event_window.sql", window.sql_params)
             for key, day in keys.items():
                 started = time.perf_counter()
                 params = {
@@ -368,7 +209,7 @@ class RedshiftWarehouse(Warehouse):
                     "source_key": key,
                     "partition_day": day,
                 }
-                load = self._copy(cursor, "events", params)
+                load = self._copy(cursor, _EVENTS, params)
                 loads.append(load)
                 log(
                     f"{source.location(key)}: {load.records} records, {load.loaded} loaded, "
@@ -376,7 +217,7 @@ class RedshiftWarehouse(Warehouse):
                 )
             self.require_few_rejects(loads)
             since_window = {**window.sql_params, "since_day": window.start_day}
-            self._run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", since_window)
+            run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", since_window)
         return loads
 
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
@@ -389,8 +230,8 @@ class RedshiftWarehouse(Warehouse):
             "partition_day": None,
         }
         with self.transaction() as cursor:
-            self._run_file(cursor, SHARED_SQL / "clear_songs.sql", {})
-            load = self._copy(cursor, "songs", params)
+            run_file(cursor, SHARED_SQL / "clear_songs.sql")
+            load = self._copy(cursor, _SONGS, params)
             self.require_few_rejects([load], catalogue=source.location(SONG_PREFIX))
         log(
             f"{source.location(SONG_PREFIX)}: one COPY, {load.records} records, {load.loaded} loaded, "
@@ -403,22 +244,26 @@ class RedshiftWarehouse(Warehouse):
         self.validate_sql_settings()
         return {"iam_role_arn": self.iam_role_arn, "copy_region": self.copy_region, "max_errors": self.max_errors}
 
-    def _copy(self, cursor: Any, kind: str, params: Mapping[str, SqlValue]) -> FileLoad:
+    def _copy(self, cursor: Any, copy: _Copy, params: Mapping[str, SqlValue]) -> FileLoad:
         """COPY one source into staging (and its bad records into staging_rejects), inside the open transaction."""
-        params = {**params, "copy_table": Identifier(f"staging_{kind}_copy")}
+        params = {**params, "copy_table": copy.table}
         try:
-            self._run_file(cursor, SQL / f"copy_{kind}.sql", params)
+            run_file(cursor, copy.sql, params)
         except redshift_connector.ProgrammingError as exc:
             if _SOURCE_REFUSED.search(str(exc)):
                 source = params.get("object_uri") or params.get("prefix_uri")
                 raise SourceError(f"COPY cannot read {source} with {self.iam_role_arn}: {exc}") from exc
             raise
         ((copy_count,),) = self._fetch(cursor, _LAST_COPY_COUNT, {})
-        self._run_file(cursor, SQL / f"load_errors_{'serverless' if self.is_serverless else 'provisioned'}.sql", {})
-        self._run_file(cursor, SQL / f"stage_{kind}.sql", params)
-        self._run_file(cursor, SQL / "record_load.sql", params)
+        # Serverless keeps the lines COPY skipped in another system table than a provisioned cluster does.
+        if self.is_serverless:
+            run_file(cursor, SQL / "load_errors_serverless.sql")
+        else:
+            run_file(cursor, SQL / "load_errors_provisioned.sql")
+        run_file(cursor, copy.rules, params)
+        run_file(cursor, SQL / "record_load.sql", params)
         ((landed, rejected_by_rules, skipped_by_copy),) = self._fetch(cursor, _COUNT_COPIED, params)
-        self._run_file(cursor, SQL / "drop_copied.sql", params)
+        run_file(cursor, SQL / "drop_copied.sql", params)
         copied, rejected_by_rules, skipped_by_copy = int(landed), int(rejected_by_rules), int(skipped_by_copy)
         if int(copy_count) != copied:
             raise CopyMismatch(
@@ -433,10 +278,6 @@ class RedshiftWarehouse(Warehouse):
             rejected=skipped_by_copy + rejected_by_rules,
         )
 
-    def _run_file(self, cursor: Any, path: Path, params: Mapping[str, SqlValue]) -> None:
-        for statement in statements(read_sql(path), params):
-            cursor.execute(statement)
-
     def _execute(self, cursor: Any, sql: str, params: Mapping[str, SqlValue]) -> None:
         (statement,) = statements(sql, params)
         cursor.execute(statement)
@@ -450,10 +291,6 @@ def _quietly(close: Callable[[], Any]) -> None:
     """Release a connection or cursor that may already be broken: there is nothing left to do if it fails."""
     with suppress(Exception):
         close()
-
-
-def _fail(setting: str, problem: str) -> NoReturn:
-    raise RedshiftSettingError(f"{SETTINGS.get(setting) or FLAG_SETTINGS.get(setting, setting)}{problem}")
 
 
 def _require_s3(source: SparkifySource) -> None:

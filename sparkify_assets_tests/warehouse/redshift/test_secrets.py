@@ -15,8 +15,8 @@ from dagster import DagsterInstance
 from sparkify_assets.resources import redshift_resources
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.recording import StatementLog
-from sparkify_assets.warehouse.redshift.engine import FLAG_SETTINGS, SETTINGS
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection
+from sparkify_assets.warehouse.redshift.settings import FLAG_SETTINGS, SETTINGS
 from sparkify_assets_tests.conftest import run_graph
 from sparkify_assets_tests.warehouse.conftest import ROLE_ARN, SOURCE_URI
 

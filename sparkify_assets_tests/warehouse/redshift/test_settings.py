@@ -14,8 +14,9 @@ from dagster import EnvVar
 from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE, redshift_resources
 from sparkify_assets.settings import warehouse_engine
 from sparkify_assets.warehouse.recording import StatementLog
-from sparkify_assets.warehouse.redshift.engine import FLAG_SETTINGS, SETTINGS, RedshiftSettingError, RedshiftWarehouse
+from sparkify_assets.warehouse.redshift.engine import RedshiftWarehouse
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection
+from sparkify_assets.warehouse.redshift.settings import FLAG_SETTINGS, SETTINGS, RedshiftSettingError
 from sparkify_assets_tests.conftest import run_graph
 from sparkify_assets_tests.warehouse.conftest import ROLE_ARN
 

@@ -1,20 +1,24 @@
 """Where Redshift's SQL cannot be DuckDB's, the two versions sit side by side; the same tests run on both.
 
-Two rules are written per engine: the cleaning views (`create_views.sql`: start_time from ts) and the record
-rules applied after COPY (`stage_events.sql`). sqlglot translates the Redshift version to DuckDB, which then
-runs both on the same data: the real sample for the views, hand-made records for the rules.
+Two things are written per engine: epoch milliseconds to a timestamp (each engine's `create_functions.sql`,
+which the engine-neutral cleaning views call for start_time) and the record rules applied after COPY
+(`stage_events.sql`). sqlglot translates the Redshift version to DuckDB, which then runs both on the same
+data: the real sample for the views, hand-made records for the rules.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import sqlglot
+from sqlglot import exp
 
 from sparkify_assets.partitions import DayWindow
+from sparkify_assets.warehouse.engine import STG_VIEWS_SQL
 from sparkify_assets.warehouse.redshift.engine import SQL as REDSHIFT_SQL
 from sparkify_assets.warehouse.sql import read_sql, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, local_source
@@ -22,23 +26,46 @@ from sparkify_assets_tests.conftest import duckdb_warehouse, local_source
 DAY = "2018-11-05"
 
 
-def redshift_on_duckdb(file: str, params: dict[str, Any] | None = None) -> list[str]:
+def redshift_on_duckdb(path: Path, params: dict[str, Any] | None = None) -> list[str]:
     return [
         sqlglot.transpile(statement, read="redshift", write="duckdb")[0]
-        for statement in statements(read_sql(REDSHIFT_SQL / file), params or {})
+        for statement in statements(read_sql(path), params or {})
     ]
 
 
+def redshift_function_on_duckdb(name: str) -> str:
+    """Redshift's SQL UDF ``f_...`` (create_functions.sql) as a DuckDB macro ``name``: its one SELECT's
+    expression, translated, with the argument ``$1`` as the macro's parameter ``ms``."""
+    (statement,) = statements(read_sql(REDSHIFT_SQL / "create_functions.sql"))
+    create = sqlglot.parse_one(statement, read="redshift")
+    assert isinstance(create, exp.Create) and isinstance(create.expression, exp.Heredoc)
+    body = sqlglot.parse_one(create.expression.name.replace("$1", "ms"), read="redshift")
+    assert isinstance(body, exp.Select) and not body.args.get("from")  # what a SQL UDF may hold
+    (expression,) = body.expressions
+    return f"CREATE OR REPLACE MACRO {name}(ms) AS {expression.sql(dialect='duckdb')}"
+
+
 def test_the_cleaning_views_agree_row_for_row_on_the_real_sample(real_sample: Path, tmp_path: Path) -> None:
-    """SPEC.md: start_time is ts with milliseconds kept (UTC); blanks become NULL; year 0 becomes NULL."""
+    """SPEC.md: start_time is ts with milliseconds kept (UTC); blanks become NULL; year 0 becomes NULL. The
+    views are one engine-neutral file: as Redshift reads it, with Redshift's f_epoch_ms_to_timestamp, they
+    give what DuckDB's views give."""
     warehouse = duckdb_warehouse(tmp_path / "w.duckdb")
     warehouse.create_tables()
     source = local_source(real_sample)
     warehouse.load_staging_events(source, DayWindow.parse(DAY), lambda message: None)
     warehouse.load_staging_songs(source, lambda message: None)
     with warehouse.connect() as connection:
-        for statement in redshift_on_duckdb("create_views.sql"):
-            connection.execute(statement.replace("VIEW stg_", "VIEW redshift_stg_"))
+        connection.execute(redshift_function_on_duckdb("redshift_f_epoch_ms_to_timestamp"))
+        calls = 0
+        for statement in redshift_on_duckdb(STG_VIEWS_SQL):
+            # The views as Redshift runs them: calling Redshift's function, not DuckDB's (sqlglot upper-cases
+            # the name of a function it does not know).
+            as_redshift, n = re.subn(
+                r"\bf_epoch_ms_to_timestamp\(", "redshift_f_epoch_ms_to_timestamp(", statement, flags=re.I
+            )
+            connection.execute(as_redshift.replace("VIEW stg_", "VIEW redshift_stg_"))
+            calls += n
+        assert calls == 1
         for view in ("stg_events", "stg_songs"):
             rows = connection.execute(f"SELECT COUNT(*) FROM {view}").fetchone()[0]
             assert rows > 0
@@ -103,7 +130,8 @@ def _redshift_reasons() -> list[str | None]:
     for line, (_, user_id, ts, length) in enumerate(RECORDS, start=1):
         row = [line, ts, user_id, length]
         connection.execute("INSERT INTO staging_events_copy VALUES (?, ?, ?, ?, NULL, NULL)", row)
-    (update, _insert) = redshift_on_duckdb("stage_events.sql", {"source_key": "k", "partition_day": None})
+    params = {"source_key": "k", "partition_day": None}
+    (update, _insert) = redshift_on_duckdb(REDSHIFT_SQL / "stage_events.sql", params)
     connection.execute(update)
     reasons = connection.execute("SELECT reason FROM staging_events_copy ORDER BY line").fetchall()
     return [_reason_kind(reason) for (reason,) in reasons]
