@@ -1,7 +1,13 @@
--- Typed values of JSON fields, as Redshift's COPY converts them into numeric columns (see the module doc of
--- warehouse/duckdb/engine.py for the AWS pages): SPEC.md, "a value is stored as the source wrote it or not
--- at all". DuckDB's own conversion would round 5.7 to 6, read true as 1 and "NaN" as NaN; these macros give
--- NULL instead, and the staging rules (parse_*.sql) reject a record whose present field gives NULL.
+-- Typed values of JSON fields, as Redshift's COPY converts them into numeric columns: SPEC.md, "a value is
+-- stored as the source wrote it or not at all". COPY does not round or coerce: a value that does not fit
+-- its column is a load error for the whole line, which COPY skips and logs (AWS, "Load error reference",
+-- https://docs.aws.amazon.com/redshift/latest/dg/r_Load_Error_Reference.html: 1207 "Data contained a
+-- value outside of the expected range of 0-9" for 5.7 or true in an INTEGER column, 1222 "Integer value
+-- overflow", 1208 "FLOAT data type format error"; and "COPY from JSON format",
+-- https://docs.aws.amazon.com/redshift/latest/dg/copy-usage_notes-copy-from-json.html). So the record is
+-- rejected, on both engines. DuckDB's own conversion would round 5.7 to 6, read true as 1 and "NaN" as
+-- NaN; these macros give NULL instead, and the staging rules (parse_*.sql) reject a record whose present
+-- field gives NULL.
 --
 -- An integer column takes a JSON integer, or a string holding one, within the column's range (a fraction,
 -- a boolean or an out-of-range number is rejected). A DOUBLE column takes a JSON number, or a string
