@@ -24,6 +24,8 @@ from sparkify_assets.warehouse.sql import read_sql
 
 SQL = Path(__file__).parent / "sql"
 
+#: Plays that name a song once the catalogue has re-matched them.
+_PLAYS_MATCHED = "SELECT COUNT(song_id) FROM songplays"
 #: Per day of the window: plays, and plays matched to a song.
 _PLAYS_PER_DAY = """
 SELECT CAST(start_time AS DATE), COUNT(*), COUNT(song_id)
@@ -50,10 +52,6 @@ def build(warehouse: Warehouse, sql_file: str, window: DayWindow | None = None) 
 
 def _window(context: AssetExecutionContext) -> DayWindow:
     return DayWindow.from_time_window(*context.partition_time_window)
-
-
-#: Plays that name a song once the catalogue has re-matched them.
-_PLAYS_MATCHED = "SELECT COUNT(song_id) FROM songplays"
 
 
 @multi_asset(
