@@ -27,7 +27,7 @@ from dagster import build_resources
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.resources import source_resource
 from sparkify_assets.sources.errors import SourceError
-from sparkify_assets.warehouse.duckdb.engine import WarehouseUnavailable
+from sparkify_assets.warehouse.duckdb.settings import WarehouseUnavailable
 from sparkify_assets_tests.conftest import duckdb_warehouse, local_source, run_graph
 from sparkify_assets_tests.faults.conftest import (
     DAY,
