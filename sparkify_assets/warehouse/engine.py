@@ -77,6 +77,20 @@ class Warehouse(ConfigurableResource):
     #: The session on which create_tables last verified the table layout (one catalogue query a run).
     _layout_verified_for: Any = PrivateAttr(default=None)
 
+    def start_event_window(self, cursor: Cursor, window: DayWindow) -> None:
+        """The start of a staging load of the window's day files, in its transaction: note the users of the
+        rows about to go (all their events are read again: one may have vanished from a corrected file), then
+        remove the days' rows, rejects and file counts."""
+        run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None})
+        run_file(cursor, SHARED_SQL / "clear_event_window.sql", window.sql_params)
+
+    def finish_event_window(self, cursor: Cursor, window: DayWindow, loads: Sequence[FileLoad]) -> None:
+        """The end of that load, before it commits: fail it if a file is mostly bad, else note the users of the
+        new rows (read from the window's first day on)."""
+        self.require_few_rejects(loads)
+        since_window = {**window.sql_params, "since_day": window.start_day}
+        run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", since_window)
+
     def require_few_rejects(self, loads: Sequence[FileLoad], catalogue: str | None = None) -> None:
         """Fail the load (before it commits) when a day file, or the song ``catalogue`` as a whole, has
         more rejects than ``max_reject_percent`` of its records."""

@@ -221,8 +221,7 @@ class DuckDBWarehouse(Warehouse):
         days = {event_key(day): day for day in window.days}
         loader = StagingLoad(SQL / "parse_events.sql", SQL / "reject_events.sql", log)
         with self.transaction() as connection:
-            run_file(connection, SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None})
-            run_file(connection, SHARED_SQL / "clear_event_window.sql", window.sql_params)
+            self.start_event_window(connection, window)
             # Each day file is read (`read_each`, one ahead) and split into records in threads, SPLIT_AHEAD
             # files ahead, while DuckDB parses the batch before (DuckDB and Arrow's kernels release the
             # interpreter lock).
@@ -230,9 +229,7 @@ class DuckDBWarehouse(Warehouse):
                 loader.add(connection, [SplitFile(key, days[key], size, records.num_rows)], records)
                 loader.progress(source.location(key))
             loads = loader.finish(connection)
-            self.require_few_rejects(loads)
-            since_window = {**window.sql_params, "since_day": window.start_day}
-            run_file(connection, SHARED_SQL / "note_users_to_refresh.sql", since_window)
+            self.finish_event_window(connection, window, loads)
         loader.summary(f"{source.location('log_data/')} {window}")
         return loads
 

@@ -198,8 +198,7 @@ class RedshiftWarehouse(RedshiftSettings):
             require_json_text(key, source.read_head(key, JSON_TEXT_HEAD_BYTES))
         loads: list[FileLoad] = []
         with self.transaction() as cursor:
-            run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", {**window.sql_params, "since_day": None})
-            run_file(cursor, SHARED_SQL / "clear_event_window.sql", window.sql_params)
+            self.start_event_window(cursor, window)
             for key, day in keys.items():
                 started = time.perf_counter()
                 params = {
@@ -215,9 +214,7 @@ class RedshiftWarehouse(RedshiftSettings):
                     f"{source.location(key)}: {load.records} records, {load.loaded} loaded, "
                     f"{load.rejected} rejected (COPY in {time.perf_counter() - started:.2f} s)"
                 )
-            self.require_few_rejects(loads)
-            since_window = {**window.sql_params, "since_day": window.start_day}
-            run_file(cursor, SHARED_SQL / "note_users_to_refresh.sql", since_window)
+            self.finish_event_window(cursor, window, loads)
         return loads
 
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
