@@ -388,9 +388,15 @@ class CopyEmulation:
                     length = _width(types.get(rejected.column))
                     errors.append(
                         LoadError(
-                            file_name, line_number, rejected.column, rejected.column_type,
-                            str(length) if length is not None else "", raw[:1024], rejected.raw[:1024],
-                            rejected.code, rejected.message,
+                            file_name,
+                            line_number,
+                            rejected.column,
+                            rejected.column_type,
+                            str(length) if length is not None else "",
+                            raw[:1024],
+                            rejected.raw[:1024],
+                            rejected.code,
+                            rejected.message,
                         )
                     )
         query_id = next(self._ids)
@@ -452,8 +458,19 @@ class CopyEmulation:
             "INSERT INTO stl_load_errors (query, starttime, filename, line_number, colname, type, col_length, "
             "raw_line, raw_field_value, err_code, err_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                [query_id, now, e.file_name, e.line_number, e.column_name, e.column_type, e.column_length,
-                 e.raw_line, e.raw_field_value, e.error_code, e.error_message]
+                [
+                    query_id,
+                    now,
+                    e.file_name,
+                    e.line_number,
+                    e.column_name,
+                    e.column_type,
+                    e.column_length,
+                    e.raw_line,
+                    e.raw_field_value,
+                    e.error_code,
+                    e.error_message,
+                ]
                 for e in errors
             ],
         )
@@ -461,8 +478,17 @@ class CopyEmulation:
             "INSERT INTO sys_load_error_detail (query_id, start_time, file_name, line_number, column_name, "
             "column_type, column_length, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                [query_id, now, e.file_name, e.line_number, e.column_name, e.column_type, e.column_length,
-                 e.error_code, e.error_message]
+                [
+                    query_id,
+                    now,
+                    e.file_name,
+                    e.line_number,
+                    e.column_name,
+                    e.column_type,
+                    e.column_length,
+                    e.error_code,
+                    e.error_message,
+                ]
                 for e in errors
             ],
         )
@@ -500,9 +526,14 @@ def _select(record: Any, path: list[str | int] | str) -> Any:
         return record.get(path)
     value = record
     for step in path:
-        if isinstance(step, int) and isinstance(value, list) and step < len(value):
-            value = value[step]
-        elif isinstance(step, str) and isinstance(value, dict) and step in value:
+        if (
+            isinstance(step, int)
+            and isinstance(value, list)
+            and step < len(value)
+            or isinstance(step, str)
+            and isinstance(value, dict)
+            and step in value
+        ):
             value = value[step]
         else:
             return None
@@ -562,7 +593,7 @@ def _value(value: Any, column: str, kind: exp.DataType, options: CopyOptions) ->
             text = encoded[:width].decode("utf-8", errors="ignore")
         return text
     if kind.this in _INTEGER_RANGES:
-        if isinstance(value, bool) or isinstance(value, float) or not re.fullmatch(r"\s*[-+]?\d+\s*", text):
+        if isinstance(value, bool | float) or not re.fullmatch(r"\s*[-+]?\d+\s*", text):
             raise _Rejected(1207, f"Invalid digit, Value '{text[:20]}', Type: {type_name}", column, type_name, text)
         number = int(text)
         low, high = _INTEGER_RANGES[kind.this]
