@@ -14,20 +14,23 @@ How a statement runs (`RehearsalConnection.run`); every rule is here and nowhere
 2. Table attributes that only place rows on a cluster (DISTSTYLE, DISTKEY, SORTKEY, ENCODE) are dropped:
    they change where rows are stored, never which rows
    (https://docs.aws.amazon.com/redshift/latest/dg/r_CREATE_TABLE_NEW.html).
-3. ``SET search_path TO s``: the schema is created first when DuckDB lacks it (Redshift's ``public`` always
+3. ``OCTET_LENGTH(text)`` counts the text's UTF-8 bytes on Redshift
+   (https://docs.aws.amazon.com/redshift/latest/dg/r_OCTET_LENGTH.html); DuckDB's counts a BLOB's only, so
+   the text is encoded first (``OCTET_LENGTH(ENCODE(text))``); sqlglot leaves the call as it is.
+4. ``SET search_path TO s``: the schema is created first when DuckDB lacks it (Redshift's ``public`` always
    exists; https://docs.aws.amazon.com/redshift/latest/dg/r_search_path.html).
-4. ``CREATE [OR REPLACE] FUNCTION f(...) ... AS $$ SELECT expr $$ LANGUAGE sql``, a scalar SQL UDF whose
+5. ``CREATE [OR REPLACE] FUNCTION f(...) ... AS $$ SELECT expr $$ LANGUAGE sql``, a scalar SQL UDF whose
    body is one SELECT without FROM with arguments $1...$n
    (https://docs.aws.amazon.com/redshift/latest/dg/udf-creating-a-scalar-sql-udf.html), becomes
    ``CREATE OR REPLACE MACRO f(a1, ..., an) AS expr``, the body translated by rule 1.
-5. ``LOCK t, ...`` is a no-op: it serializes concurrent writers on Redshift
+6. ``LOCK t, ...`` is a no-op: it serializes concurrent writers on Redshift
    (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html); the rehearsal has one.
-6. ``COPY ... FROM 's3://...' ... FORMAT AS JSON`` is emulated (`CopyEmulation`, its own rules below): the
+7. ``COPY ... FROM 's3://...' ... FORMAT AS JSON`` is emulated (`CopyEmulation`, its own rules below): the
    rows it would load go into the target table, the lines it would reject into the emulated system tables.
-7. ``pg_last_copy_count()`` and ``pg_last_copy_id()`` are session macros that each COPY redefines
+8. ``pg_last_copy_count()`` and ``pg_last_copy_id()`` are session macros that each COPY redefines
    (https://docs.aws.amazon.com/redshift/latest/dg/PG_LAST_COPY_COUNT.html,
    https://docs.aws.amazon.com/redshift/latest/dg/PG_LAST_COPY_ID.html): -1 before any COPY, as documented.
-8. ``stl_load_errors`` (provisioned; https://docs.aws.amazon.com/redshift/latest/dg/r_STL_LOAD_ERRORS.html)
+9. ``stl_load_errors`` (provisioned; https://docs.aws.amazon.com/redshift/latest/dg/r_STL_LOAD_ERRORS.html)
    and ``sys_load_error_detail`` (Serverless and provisioned;
    https://docs.aws.amazon.com/redshift/latest/dg/SYS_LOAD_ERROR_DETAIL.html) are session temp tables with
    the documented columns, one row per rejected line of every COPY of the session (query / query_id =
@@ -74,6 +77,7 @@ from typing import Any
 
 import boto3
 import duckdb
+import pyarrow
 import redshift_connector
 import sqlglot
 from sqlglot import exp
@@ -97,7 +101,7 @@ def _shown(statement: str) -> str:
     return text if len(text) <= 300 else f"{text[:300]}..."
 
 
-# -- the emulated system tables and functions (rules 7 and 8) -------------------------------------------
+# -- the emulated system tables and functions (rules 8 and 9) -------------------------------------------
 _SYSTEM_TABLES = (
     # STL_LOAD_ERRORS, the documented columns (character(n) as VARCHAR).
     """CREATE TEMPORARY TABLE stl_load_errors (
@@ -206,18 +210,25 @@ class RehearsalConnection:
         except sqlglot.errors.SqlglotError as exc:
             raise NotRehearsable(f"sqlglot cannot read this Redshift statement: {exc}\n{_shown(statement)}") from exc
         if isinstance(expression, exp.Command) and expression.name.upper() == "LOCK":
-            return None  # rule 5
+            return None  # rule 6
         if isinstance(expression, exp.Copy):
-            self.copies.run(expression, statement)  # rule 6
+            self.copies.run(expression, statement)  # rule 7
             return None
         if isinstance(expression, exp.Set):
-            self._create_search_path_schema(expression)  # rule 3
+            self._create_search_path_schema(expression)  # rule 4
         if isinstance(expression, exp.Create) and expression.kind == "FUNCTION":
-            return self._execute(_udf_as_macro(expression, statement), statement)  # rule 4
+            return self._execute(_udf_as_macro(expression, statement), statement)  # rule 5
         if isinstance(expression, exp.Create) and expression.kind == "TABLE":
             self._note_ddl(expression)
         for placement in list(expression.find_all(*_PLACEMENT)):
             placement.pop()  # rule 2
+        for constraint in list(expression.find_all(exp.ColumnConstraint)):
+            if isinstance(constraint.kind, exp.EncodeColumnConstraint):
+                constraint.pop()  # rule 2
+        for call in list(expression.find_all(exp.Anonymous)):
+            if call.name.upper() == "OCTET_LENGTH" and len(call.expressions) == 1:  # rule 3
+                (text,) = call.expressions
+                call.set("expressions", [exp.Anonymous(this="ENCODE", expressions=[exp.cast(text.copy(), "VARCHAR")])])
         return self._execute(_translated(expression, statement), statement)
 
     def _execute(self, translated: str, statement: str) -> Rows | None:
@@ -257,7 +268,7 @@ def _translated(expression: exp.Expression, statement: str) -> str:
 
 
 def _udf_as_macro(create: exp.Create, statement: str) -> str:
-    """Rule 4: a scalar SQL UDF as a DuckDB macro."""
+    """Rule 5: a scalar SQL UDF as a DuckDB macro."""
     signature, body = create.this, create.expression
     if not isinstance(signature, exp.UserDefinedFunction) or not isinstance(body, exp.Heredoc):
         raise NotRehearsable(f"not a scalar SQL UDF with a $$ body: {_shown(statement)}")
@@ -274,7 +285,7 @@ def _udf_as_macro(create: exp.Create, statement: str) -> str:
     return f"CREATE OR REPLACE MACRO {name}({', '.join(arguments)}) AS {_translated(value, statement)}"
 
 
-# -- COPY (rule 6) --------------------------------------------------------------------------------------
+# -- COPY (rule 7) --------------------------------------------------------------------------------------
 #: COPY options that change nothing the rehearsal can observe.
 _IGNORED_OPTIONS = frozenset({"COMPUPDATE", "STATUPDATE"})
 _FLAG_OPTIONS = frozenset({"TRUNCATECOLUMNS", "ACCEPTINVCHARS"})
@@ -407,9 +418,21 @@ class CopyEmulation:
                 f"({len(errors)} errors, MAXERROR {options.max_errors}; first: {errors[0].error_message})"
             )
         if rows:
+            # One INSERT from an Arrow table: DuckDB's executemany costs milliseconds a row.
+            loaded = pyarrow.table(
+                {
+                    column: pyarrow.array(values)
+                    for column, values in zip(options.columns, zip(*rows, strict=True), strict=True)
+                }
+            )
             columns = ", ".join(f'"{column}"' for column in options.columns)
-            marks = ", ".join("?" for _ in options.columns)
-            self._connection.duckdb.executemany(f'INSERT INTO "{options.table}" ({columns}) VALUES ({marks})', rows)
+            self._connection.duckdb.register("copy_rows", loaded)
+            try:
+                self._connection.duckdb.execute(
+                    f'INSERT INTO "{options.table}" ({columns}) SELECT {columns} FROM copy_rows'
+                )
+            finally:
+                self._connection.duckdb.unregister("copy_rows")
         self._connection.duckdb.execute(_LAST_COPY.format(what="count", value=len(rows)))
         self._connection.duckdb.execute(_LAST_COPY.format(what="id", value=query_id))
 
@@ -436,10 +459,10 @@ class CopyEmulation:
         for key in sorted(keys):
             yield key, self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
 
-    def _paths(self, options: CopyOptions) -> list[list[str | int] | str]:
+    def _paths(self, options: CopyOptions) -> list[list[str | int] | AutoKey]:
         """Per column: the JSONPaths file's steps (in the file's order), or the key 'auto' matches."""
         if options.json.lower() in {"auto", "auto ignorecase"}:
-            return [column if options.json.lower() == "auto" else f"\0{column}" for column in options.columns]
+            return [AutoKey(column, options.json.lower() == "auto ignorecase") for column in options.columns]
         bucket, key = _s3_parts(options.json)
         document = json.loads(self._s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         expressions = document["jsonpaths"]
@@ -516,14 +539,22 @@ def _jsonpath(expression: str) -> list[str | int]:
     return steps
 
 
-def _select(record: Any, path: list[str | int] | str) -> Any:
+@dataclass(frozen=True)
+class AutoKey:
+    """FORMAT AS JSON 'auto' / 'auto ignorecase': the top-level key named as the column."""
+
+    column: str
+    ignore_case: bool
+
+
+def _select(record: Any, path: list[str | int] | AutoKey) -> Any:
     """The value ``path`` selects in ``record``; None when it selects nothing."""
-    if isinstance(path, str):  # 'auto' (a key) or 'auto ignorecase' (\0 + the column name)
+    if isinstance(path, AutoKey):
         if not isinstance(record, dict):
             return None
-        if path.startswith("\0"):
-            return next((value for key, value in record.items() if key.lower() == path[1:]), None)
-        return record.get(path)
+        if path.ignore_case:
+            return next((value for key, value in record.items() if key.lower() == path.column), None)
+        return record.get(path.column)
     value = record
     for step in path:
         if (

@@ -82,10 +82,11 @@ class Rehearsal:
             iam_role_arn=ROLE_ARN, rehearsal_database=str(self.database), recorder=self.log, **settings
         )
 
-    def run(self, **how: Any) -> ExecuteInProcessResult:
+    def run(self, settings: dict[str, Any] | None = None, **how: Any) -> ExecuteInProcessResult:
         """The whole graph (or ``selection``) for ``partition`` or ``partition_range``; the log holds its statements."""
         self.log.statements.clear()
-        return run_graph({"warehouse": self.warehouse(), "source": self.source}, raise_on_error=False, **how)
+        warehouse = self.warehouse(**(settings or {}))
+        return run_graph({"warehouse": warehouse, "source": self.source}, raise_on_error=False, **how)
 
 
 def assert_succeeded(result: ExecuteInProcessResult) -> None:
@@ -270,15 +271,36 @@ def bad_tree(real_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
     return tree
 
 
+#: A provisioned cluster (STL_LOAD_ERRORS), and Serverless (SYS_LOAD_ERROR_DETAIL): the engine reads its load
+#: errors from the table its settings say.
+DEPLOYMENTS = {"provisioned": {}, "serverless": {"workgroup": "sparkify", "aws_region": "us-west-2"}}
+
+
+@pytest.fixture(scope="module")
+def bad_built(bad_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The DuckDB engine's staging of the day with bad lines."""
+    built = tmp_path_factory.mktemp("bad-duckdb") / "warehouse.duckdb"
+    assert run_graph(resources_for(bad_tree, built), partition=DAY, selection=["staging_events"]).success
+    return built
+
+
+@pytest.fixture(scope="module", params=sorted(DEPLOYMENTS))
+def bad_run(request: pytest.FixtureRequest, s3: str, bad_tree: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The rehearsed staging of the day with bad lines, on each kind of deployment."""
+    settings = DEPLOYMENTS[request.param]
+    database = tmp_path_factory.mktemp(f"bad-{request.param}") / "redshift.duckdb"
+    bad = Rehearsal(database, _s3_source(s3, bad_tree, "bad"), StatementLog())
+    assert_succeeded(bad.run(partition=DAY, selection=["staging_events"], settings=settings))
+    return bad, settings
+
+
 def test_lines_copy_rejects_reach_staging_rejects_through_the_emulated_load_errors(
-    s3: str, bad_tree: Path, tmp_path: Path
+    bad_run, bad_tree: Path, bad_built: Path
 ) -> None:
     """SPEC.md, "Bad records": bad lines are kept in staging_rejects with their line, valid ones all load;
     the same records as on the DuckDB engine."""
-    bad = Rehearsal(tmp_path / "redshift.duckdb", _s3_source(s3, bad_tree, "bad"), StatementLog())
-    assert_succeeded(bad.run(partition=DAY, selection=["staging_events"]))
-    built = tmp_path / "warehouse.duckdb"
-    assert run_graph(resources_for(bad_tree, built), partition=DAY, selection=["staging_events"]).success
+    bad, _ = bad_run
+    assert any("load_error" in s and "pg_last_copy_id()" in s for s in bad.log.sql)
     lines = len((bad_tree / _day_key(DAY)).read_text().splitlines())
     copy_rejected = [lines - 2, lines - 1]  # COPY reports the line; the SQL rules' rejects have none
     connection = duckdb.connect(str(bad.database), read_only=True)
@@ -291,19 +313,16 @@ def test_lines_copy_rejects_reach_staging_rejects_through_the_emulated_load_erro
     assert [line for line, _ in rejected] == [*copy_rejected, None]
     assert "Invalid JSON object" in rejected[0][1] and "(field ts)" in rejected[1][1]
     assert "userId must be an integer" in rejected[2][1]
-    assert count(built, "SELECT COUNT(*) FROM staging_rejects") == 3
-    differ = differences(bad.database, built)
-    assert set(differ) <= {"staging_rejects"}  # the reasons are each engine's words
+    assert count(bad_built, "SELECT COUNT(*) FROM staging_rejects") == 3
+    # Every other table row for row; the rejects' reasons are each engine's own words.
+    assert set(differences(bad.database, bad_built)) <= {"staging_rejects"}
 
 
-def test_more_bad_lines_than_maxerror_fail_the_partition_which_keeps_its_rows(
-    s3: str, bad_tree: Path, tmp_path: Path
-) -> None:
+def test_more_bad_lines_than_maxerror_fail_the_partition_which_keeps_its_rows(bad_run) -> None:
     """SPEC.md, "Partitions": all of it or none of it. COPY fails past MAXERROR; the day keeps its rows."""
-    bad = Rehearsal(tmp_path / "redshift.duckdb", _s3_source(s3, bad_tree, "bad"), StatementLog())
-    assert_succeeded(bad.run(partition=DAY, selection=["staging_events"]))
+    bad, settings = bad_run
     before = count(bad.database, "SELECT COUNT(*) FROM public.staging_events")
-    warehouse = bad.warehouse(max_errors=1)
+    warehouse = bad.warehouse(**settings, max_errors=1)
     try:
         with pytest.raises(redshift_connector.ProgrammingError, match="Load into table 'staging_events_copy' failed"):
             warehouse.load_staging_events(bad.source, DayWindow.parse(DAY), lambda message: None)
@@ -313,12 +332,22 @@ def test_more_bad_lines_than_maxerror_fail_the_partition_which_keeps_its_rows(
     assert count(bad.database, "SELECT COUNT(*) FROM public.staging_events") == before > 0
 
 
-def test_a_statement_without_a_rule_fails_naming_it(tmp_path: Path) -> None:
+def test_the_rules_for_what_only_redshift_has(tmp_path: Path) -> None:
+    """rehearsal.py's rules: LOCK is a no-op, OCTET_LENGTH counts UTF-8 bytes, DATEDIFF goes through sqlglot,
+    pg_last_copy_id() is -1 before any COPY; a statement without a rule, or one DuckDB refuses, fails naming it."""
     connection = RehearsalConnection(str(tmp_path / "r.duckdb"), StatementLog())
     try:
+        cursor = connection.cursor()
+        cursor.execute("CREATE TABLE t (a VARCHAR(8) ENCODE zstd) DISTSTYLE ALL SORTKEY (a)")
+        cursor.execute("LOCK t")
+        cursor.execute("INSERT INTO t VALUES ('été')")
+        cursor.execute(
+            "SELECT OCTET_LENGTH(a), DATEDIFF(day, DATE '1970-01-01', DATE '2018-11-05'), pg_last_copy_id() FROM t"
+        )
+        assert cursor.fetchall() == [(5, 17840, -1)]
         with pytest.raises(NotRehearsable, match="VACUUM songplays"):
-            connection.cursor().execute("VACUUM songplays")
+            cursor.execute("VACUUM songplays")
         with pytest.raises(redshift_connector.ProgrammingError, match="no_such_table"):
-            connection.cursor().execute("SELECT COUNT(*) FROM no_such_table")
+            cursor.execute("SELECT COUNT(*) FROM no_such_table")
     finally:
         connection.close()
