@@ -67,6 +67,7 @@ an option or a form not listed fails the run with `NotRehearsable`:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import re
@@ -178,7 +179,7 @@ class RehearsalConnection:
         self.duckdb = duckdb.connect(database)
         self.copies = CopyEmulation(self)
         #: Every table's columns as its CREATE statement typed them (DuckDB keeps no VARCHAR width).
-        self.ddl: dict[str, dict[str, exp.DataType]] = {}
+        self.ddl: dict[str, dict[str, ColumnType]] = {}
         for statement in _SYSTEM_TABLES:
             self.duckdb.execute(statement)
         for what in ("count", "id"):
@@ -205,31 +206,16 @@ class RehearsalConnection:
     # -- the rules --------------------------------------------------------------------------------------
     def run(self, statement: str) -> Rows | None:
         """Run one Redshift statement on DuckDB by the module's rules; its rows if it returns any."""
-        try:
-            (expression,) = sqlglot.parse(statement, read="redshift", error_level=sqlglot.ErrorLevel.RAISE)
-        except sqlglot.errors.SqlglotError as exc:
-            raise NotRehearsable(f"sqlglot cannot read this Redshift statement: {exc}\n{_shown(statement)}") from exc
-        if isinstance(expression, exp.Command) and expression.name.upper() == "LOCK":
-            return None  # rule 6
+        plan = _plan(statement)
+        expression = plan.expression
         if isinstance(expression, exp.Copy):
             self.copies.run(expression, statement)  # rule 7
             return None
         if isinstance(expression, exp.Set):
             self._create_search_path_schema(expression)  # rule 4
-        if isinstance(expression, exp.Create) and expression.kind == "FUNCTION":
-            return self._execute(_udf_as_macro(expression, statement), statement)  # rule 5
         if isinstance(expression, exp.Create) and expression.kind == "TABLE":
             self._note_ddl(expression)
-        for placement in list(expression.find_all(*_PLACEMENT)):
-            placement.pop()  # rule 2
-        for constraint in list(expression.find_all(exp.ColumnConstraint)):
-            if isinstance(constraint.kind, exp.EncodeColumnConstraint):
-                constraint.pop()  # rule 2
-        for call in list(expression.find_all(exp.Anonymous)):
-            if call.name.upper() == "OCTET_LENGTH" and len(call.expressions) == 1:  # rule 3
-                (text,) = call.expressions
-                call.set("expressions", [exp.Anonymous(this="ENCODE", expressions=[exp.cast(text.copy(), "VARCHAR")])])
-        return self._execute(_translated(expression, statement), statement)
+        return None if plan.duckdb is None else self._execute(plan.duckdb, statement)
 
     def _execute(self, translated: str, statement: str) -> Rows | None:
         try:
@@ -251,10 +237,45 @@ class RehearsalConnection:
         schema = create.this
         if isinstance(schema, exp.Schema):
             self.ddl[schema.this.name.lower()] = {
-                column.name.lower(): column.args["kind"]
+                column.name.lower(): ColumnType.of(column.args["kind"])
                 for column in schema.expressions
                 if isinstance(column, exp.ColumnDef) and column.args.get("kind") is not None
             }
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What to do with one statement: its parse as Redshift (never changed after), and its DuckDB text
+    (None: nothing to run on DuckDB, rules 6 and 7)."""
+
+    expression: exp.Expression
+    duckdb: str | None
+
+
+@functools.cache
+def _plan(statement: str) -> _Plan:
+    """The rules that depend on the statement's text alone (a run sends the same DDL from every step)."""
+    try:
+        (expression,) = sqlglot.parse(statement, read="redshift", error_level=sqlglot.ErrorLevel.RAISE)
+    except sqlglot.errors.SqlglotError as exc:
+        raise NotRehearsable(f"sqlglot cannot read this Redshift statement: {exc}\n{_shown(statement)}") from exc
+    if isinstance(expression, exp.Command) and expression.name.upper() == "LOCK":
+        return _Plan(expression, None)  # rule 6
+    if isinstance(expression, exp.Copy):
+        return _Plan(expression, None)  # rule 7
+    if isinstance(expression, exp.Create) and expression.kind == "FUNCTION":
+        return _Plan(expression, _udf_as_macro(expression, statement))  # rule 5
+    duck = expression.copy()
+    for placement in list(duck.find_all(*_PLACEMENT)):
+        placement.pop()  # rule 2
+    for constraint in list(duck.find_all(exp.ColumnConstraint)):
+        if isinstance(constraint.kind, exp.EncodeColumnConstraint):
+            constraint.pop()  # rule 2
+    for call in list(duck.find_all(exp.Anonymous)):
+        if call.name.upper() == "OCTET_LENGTH" and len(call.expressions) == 1:  # rule 3
+            (text,) = call.expressions
+            call.set("expressions", [exp.Anonymous(this="ENCODE", expressions=[exp.cast(text.copy(), "VARCHAR")])])
+    return _Plan(expression, _translated(duck, statement))
 
 
 def _translated(expression: exp.Expression, statement: str) -> str:
@@ -298,6 +319,10 @@ _FLOATS = frozenset({exp.DataType.Type.DOUBLE, exp.DataType.Type.FLOAT})
 _TEXTS = frozenset({exp.DataType.Type.VARCHAR, exp.DataType.Type.CHAR, exp.DataType.Type.TEXT})
 _NUMERIC_TEXT = re.compile(r"\s*[-+]?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?|nan|inf|infinity)\s*", re.I)
 _JSONPATH_STEP = re.compile(r"\[\s*'((?:[^'\\]|\\.)*)'\s*\]|\[\s*\"((?:[^\"\\]|\\.)*)\"\s*\]|\[\s*(\d+)\s*\]|\.(\w+)")
+
+
+#: The S3 objects the emulation has read, by bucket, key and ETag (the content's digest for a simple upload).
+_READ: dict[tuple[str, str, str], bytes] = {}
 
 
 class _Rejected(Exception):
@@ -396,7 +421,7 @@ class CopyEmulation:
                         ]
                     )
                 except _Rejected as rejected:
-                    length = _width(types.get(rejected.column))
+                    length = types[rejected.column].width if rejected.column else None
                     errors.append(
                         LoadError(
                             file_name,
@@ -447,17 +472,21 @@ class CopyEmulation:
             )
 
     def _objects(self, bucket: str, prefix: str) -> Iterator[tuple[str, bytes]]:
-        keys = [
-            item["Key"]
+        objects = {
+            item["Key"]: item["ETag"]
             for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
             for item in page.get("Contents", [])
-        ]
-        if not keys:
+        }
+        if not objects:
             raise redshift_connector.ProgrammingError(
                 f"The specified S3 prefix '{prefix}' does not exist (bucket {bucket}), Status 404"
             )
-        for key in sorted(keys):
-            yield key, self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        for key, etag in sorted(objects.items()):
+            # Each run COPYs all of song_data/ again: an object already read, with the same ETag, is not.
+            body = _READ.get((bucket, key, etag))
+            if body is None:
+                body = _READ[(bucket, key, etag)] = self._s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+            yield key, body
 
     def _paths(self, options: CopyOptions) -> list[list[str | int] | AutoKey]:
         """Per column: the JSONPaths file's steps (in the file's order), or the key 'auto' matches."""
@@ -603,39 +632,47 @@ def _records(body: bytes, invalid_char: str | None) -> Iterator[tuple[int, str, 
         yield line_number, raw, record
 
 
-def _width(kind: exp.DataType | None) -> int | None:
-    if kind is None or kind.this not in _TEXTS or not kind.expressions:
-        return None
-    return int(kind.expressions[0].name)
+@dataclass(frozen=True)
+class ColumnType:
+    """A column's type as its CREATE statement wrote it (DuckDB's catalogue keeps no VARCHAR width)."""
+
+    kind: exp.DataType.Type
+    name: str  #: as Redshift spells it, for the load errors
+    width: int | None  #: a VARCHAR's width in bytes
+
+    @classmethod
+    def of(cls, kind: exp.DataType) -> ColumnType:
+        width = int(kind.expressions[0].name) if kind.this in _TEXTS and kind.expressions else None
+        return cls(kind.this, kind.sql(dialect="redshift"), width)
 
 
-def _value(value: Any, column: str, kind: exp.DataType, options: CopyOptions) -> Any:
+def _value(value: Any, column: str, kind: ColumnType, options: CopyOptions) -> Any:
     """A JSON value as COPY stores it in a column of type ``kind``; `_Rejected` when it would not load."""
     if value is None:
         return None
-    type_name = kind.sql(dialect="redshift")
+    type_name = kind.name
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-    if kind.this in _TEXTS:
-        width = _width(kind)
+    if kind.kind in _TEXTS:
+        width = kind.width
         encoded = text.encode("utf-8", errors="surrogateescape")
         if width is not None and len(encoded) > width:
             if not options.truncate_columns:
                 raise _Rejected(1204, "String length exceeds DDL length", column, type_name, text)
             text = encoded[:width].decode("utf-8", errors="ignore")
         return text
-    if kind.this in _INTEGER_RANGES:
+    if kind.kind in _INTEGER_RANGES:
         if isinstance(value, bool | float) or not re.fullmatch(r"\s*[-+]?\d+\s*", text):
             raise _Rejected(1207, f"Invalid digit, Value '{text[:20]}', Type: {type_name}", column, type_name, text)
         number = int(text)
-        low, high = _INTEGER_RANGES[kind.this]
+        low, high = _INTEGER_RANGES[kind.kind]
         if not low <= number <= high:
             raise _Rejected(1222, f"Overflow, Value '{text[:20]}', Type: {type_name}", column, type_name, text)
         return number
-    if kind.this in _FLOATS:
+    if kind.kind in _FLOATS:
         if isinstance(value, bool) or not isinstance(value, int | float | str) or not _NUMERIC_TEXT.fullmatch(text):
             raise _Rejected(1208, f"Invalid float value '{text[:20]}'", column, type_name, text)
         return float(text)
-    if kind.this == exp.DataType.Type.TIMESTAMP and options.time_format in {"epochmillisecs", "epochsecs"}:
+    if kind.kind == exp.DataType.Type.TIMESTAMP and options.time_format in {"epochmillisecs", "epochsecs"}:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _Rejected(1206, f"Invalid timestamp format '{text[:20]}'", column, type_name, text)
         scale = 1000 if options.time_format == "epochmillisecs" else 1

@@ -26,6 +26,7 @@ from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.layout import JSONPATHS_KEY, SONG_PREFIX
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.recording import StatementLog
+from sparkify_assets.warehouse.redshift.recording import RecordingRedshiftWarehouse
 from sparkify_assets_tests.conftest import resources_for, run_graph, upload_tree
 from sparkify_assets_tests.warehouse.conftest import ROLE_ARN
 from sparkify_assets_tests.warehouse.redshift.rehearsal import (
@@ -128,35 +129,37 @@ def _rows(connection: duckdb.DuckDBPyConnection, name: str, table: str, columns:
     return sorted(connection.execute(query).fetchall(), key=repr)
 
 
-def differences(rehearsal: Path, duckdb_build: Path) -> dict[str, str]:
-    """Every table of the DuckDB engine's build whose rows differ from the rehearsal's (on the columns both
-    have, load times left out), or that the rehearsal lacks."""
+def differences(rehearsal: Path, other: Path, other_schema: str = "main") -> dict[str, str]:
+    """Every table of ``other`` (by default the DuckDB engine's build) whose rows differ from the rehearsal's
+    (on the columns both have, `NOT_COMPARED` left out), or that the rehearsal lacks."""
     connection = duckdb.connect(str(rehearsal))
     try:
-        connection.execute(f"ATTACH '{duckdb_build}' AS built (READ_ONLY)")
+        connection.execute(f"ATTACH '{other}' AS other (READ_ONLY)")
         columns: dict[tuple[str, str], list[str]] = {}
-        for schema, table, column in connection.execute(
-            "SELECT c.table_schema, c.table_name, c.column_name FROM information_schema.columns AS c "
+        for catalog, table, column in connection.execute(
+            "SELECT CASE c.table_catalog WHEN 'other' THEN 'other' ELSE 'ours' END, c.table_name, c.column_name "
+            "FROM information_schema.columns AS c "
             "JOIN information_schema.tables AS t USING (table_catalog, table_schema, table_name) "
-            "WHERE t.table_type = 'BASE TABLE' AND ((c.table_catalog = 'built' AND c.table_schema = 'main') "
+            "WHERE t.table_type = 'BASE TABLE' AND ((c.table_catalog = 'other' AND c.table_schema = ?) "
             "OR (c.table_catalog = current_database() AND c.table_schema = 'public')) "
-            "ORDER BY c.ordinal_position"
+            "ORDER BY c.ordinal_position",
+            [other_schema],
         ).fetchall():
-            columns.setdefault((schema, table), []).append(column)
+            columns.setdefault((catalog, table), []).append(column)
         found = {}
-        for (schema, table), built_columns in columns.items():
-            if schema != "main":
+        for (catalog, table), their_columns in columns.items():
+            if catalog != "other":
                 continue
-            ours = columns.get(("public", table))
+            ours = columns.get(("ours", table))
             if ours is None:
                 found[table] = "missing from the rehearsal"
                 continue
             ignored = NOT_COMPARED["*"] | NOT_COMPARED.get(table, set())
-            shared = [column for column in built_columns if column in ours and column not in ignored]
-            expected = _rows(connection, table, f'built.main."{table}"', shared)
+            shared = [column for column in their_columns if column in ours and column not in ignored]
+            expected = _rows(connection, table, f'other.{other_schema}."{table}"', shared)
             got = _rows(connection, table, f'public."{table}"', shared)
             if got != expected:
-                found[table] = f"{len(got)} rows rehearsed, {len(expected)} built by the DuckDB engine"
+                found[table] = f"{len(got)} rows rehearsed, {len(expected)} in {other.name}"
         return found
     finally:
         connection.close()
@@ -252,6 +255,26 @@ def test_a_three_day_window_over_it_equals_the_duckdb_engines_build_row_for_row(
         assert day_figures(rehearsal.database, day, "public") == day_figures(built, day, "main")
     assert differences(rehearsal.database, built) == {}
     assert [e.check_name for e in result.get_asset_check_evaluations() if not e.passed] == []
+
+
+def test_the_recording_connections_log_replayed_on_a_fresh_database_builds_the_same_tables(
+    window, rehearsal: Rehearsal, tmp_path: Path
+) -> None:
+    """What `sparkify sql` prints runs as it is: the statements the recording connection logs for the same
+    one-day run and 3-day window run, executed in order on a fresh database by the same rules, build the
+    same tables as the rehearsal did (the statements never depend on what a query answered)."""
+    recorded = StatementLog()
+    for how in ({"partition": DAY}, {"partition_range": WINDOW}):
+        warehouse = RecordingRedshiftWarehouse(iam_role_arn=ROLE_ARN, recorder=recorded)
+        assert_succeeded(run_graph({"warehouse": warehouse, "source": rehearsal.source}, raise_on_error=False, **how))
+    replay = RehearsalConnection(str(tmp_path / "replay.duckdb"), StatementLog())
+    try:
+        for statement in recorded.sql:
+            replay.cursor().execute(statement)
+    finally:
+        replay.close()
+    assert len(replay.log.sql) == len(recorded.sql) > 0
+    assert differences(rehearsal.database, tmp_path / "replay.duckdb", other_schema="public") == {}
 
 
 # -- load errors -------------------------------------------------------------------------------------------
