@@ -59,8 +59,11 @@ an option or a form not listed fails the run with `NotRehearsable`:
   a number (1206 otherwise). Error codes: https://docs.aws.amazon.com/redshift/latest/dg/r_Load_Error_Reference.html.
 - Text that is not UTF-8 is rejected (1220) unless ACCEPTINVCHARS replaces each invalid byte with its
   character, '?' by default (copy-parameters-data-conversion.html#acceptinvchars).
-- MAXERROR n: more than n rejected lines fail the COPY ("Load into table ... failed"), the lines still
-  kept in the system tables (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-load.html#copy-maxerror).
+- MAXERROR n: "If the load returns the error_count number of errors or greater, the load fails"
+  (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-load.html#copy-maxerror): n rejected
+  lines or more (with n = 0, any) fail the COPY ("Load into table ... failed"); the lines stay in the
+  system tables, as they do on Redshift, unless the transaction that ran the COPY rolls back (DuckDB's
+  temp tables are transactional, Redshift's system tables are not).
 - IAM_ROLE, COMPUPDATE and STATUPDATE do not change the rows: accepted and ignored (the rehearsal reads S3
   with the test's own credentials).
 """
@@ -72,7 +75,7 @@ import itertools
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -89,8 +92,6 @@ from sparkify_assets.warehouse.redshift.recording import RecordingRedshiftWareho
 _STRING = re.compile(r"'(?:[^']|'')*'")
 #: Rule 2: table attributes that place rows on a cluster.
 _PLACEMENT = (exp.DistStyleProperty, exp.DistKeyProperty, exp.SortKeyProperty)
-#: Rule 4: SQL UDF attributes with no DuckDB macro counterpart (a macro is always an expression).
-_UDF_ATTRIBUTES = (exp.StabilityProperty, exp.LanguageProperty, exp.ReturnsProperty)
 
 
 class NotRehearsable(AssertionError):
@@ -298,8 +299,9 @@ def _udf_as_macro(create: exp.Create, statement: str) -> str:
     select = sqlglot.parse_one(text, read="redshift")
     if not isinstance(select, exp.Select) or select.args.get("from") or len(select.expressions) != 1:
         raise NotRehearsable(f"a SQL UDF's body is one SELECT of one expression, without FROM: {_shown(statement)}")
-    for attribute in create.find_all(*_UDF_ATTRIBUTES):
-        if isinstance(attribute, exp.LanguageProperty) and attribute.name.lower() != "sql":
+    # IMMUTABLE / STABLE and RETURNS have no macro counterpart (a macro is an expression); the language must be SQL.
+    for language in create.find_all(exp.LanguageProperty):
+        if language.name.lower() != "sql":
             raise NotRehearsable(f"only LANGUAGE sql functions are rehearsed: {_shown(statement)}")
     (value,) = select.expressions
     name = signature.this.name
@@ -346,14 +348,16 @@ class CopyOptions:
     time_format: str | None = None
     truncate_columns: bool = False
     invalid_char: str | None = None  #: ACCEPTINVCHARS's replacement, None without it
-    seen: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, copy: exp.Copy, statement: str) -> CopyOptions:
         target = copy.this
         if not isinstance(target, exp.Schema) or not target.expressions:
             raise NotRehearsable(f"COPY without a column list is not rehearsed: {_shown(statement)}")
-        (source,) = [file.name for file in copy.args.get("files") or []] or [""]
+        sources = [file.name for file in copy.args.get("files") or []]
+        if len(sources) != 1:
+            raise NotRehearsable(f"COPY FROM one S3 key prefix is emulated, not {sources}: {_shown(statement)}")
+        (source,) = sources
         credentials = copy.args.get("credentials")
         region = credentials.args.get("region") if credentials is not None else None
         options: dict[str, exp.Expression | None] = {}
@@ -437,7 +441,7 @@ class CopyEmulation:
                     )
         query_id = next(self._ids)
         self._keep_errors(query_id, errors)
-        if len(errors) > options.max_errors:
+        if errors and len(errors) >= options.max_errors:
             raise redshift_connector.ProgrammingError(
                 f"Load into table '{options.table}' failed. Check 'stl_load_errors' system table for details. "
                 f"({len(errors)} errors, MAXERROR {options.max_errors}; first: {errors[0].error_message})"
