@@ -66,7 +66,9 @@ def postgres_bin() -> Path | None:
 
 
 @contextmanager
-def postgres_server(bin_dir: Path, db: str = "dagster", user: str = "dagster", timeout: float = 30) -> Iterator[Postgres]:
+def postgres_server(
+    bin_dir: Path, db: str = "dagster", user: str = "dagster", timeout: float = 30
+) -> Iterator[Postgres]:
     root = Path(tempfile.mkdtemp(prefix="sparkify-postgres-"))
     # As root, PostgreSQL must run as another user: `postgres`, which Debian's package creates.
     owner = pwd.getpwnam("postgres") if os.geteuid() == 0 else None

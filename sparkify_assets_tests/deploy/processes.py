@@ -6,14 +6,16 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from sparkify_assets_tests.ui.dagster_ui import REPO_ROOT
 
 PROCFILE = REPO_ROOT / "deploy" / "Procfile"
+T = TypeVar("T")
 
 
 def procfile(path: Path = PROCFILE) -> dict[str, str]:
@@ -71,14 +73,14 @@ def stop(process: subprocess.Popen, grace: float = 10) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=grace)
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
-def wait_for(predicate, what: str, timeout: float, every: float = 0.5, context=lambda: ""):  # noqa: ANN001, ANN201
-    """Poll until ``predicate()`` returns something truthy; return it."""
+def wait_for(
+    predicate: Callable[[], T | None], what: str, timeout: float, every: float = 0.5, context: Callable[[], str] = str
+) -> T:
+    """Poll until ``predicate()`` returns something truthy; return it. On time out, ``context()`` (logs) tells why."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
