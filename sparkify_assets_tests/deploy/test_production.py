@@ -254,3 +254,10 @@ def failure_message(postgres: Postgres, run_id: str) -> str:
     return "\n".join(
         f"{event.get('user_message')} {(event.get('dagster_event') or {}).get('message')}" for event in events
     )
+
+
+def test_the_readme_gives_the_commands_the_deployment_test_runs() -> None:
+    """One source of truth: the README's production section shows deploy/Procfile's commands, verbatim."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for name, command in procfile().items():
+        assert command in readme, f"README.md does not give the Procfile's {name} command: {command}"
