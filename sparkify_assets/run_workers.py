@@ -115,14 +115,15 @@ def worker_gone(run: DagsterRun) -> str | None:
     )
 
 
-def fail_dead_runs(instance: DagsterInstance, skip_run_id: str | None = None) -> list[tuple[DagsterRun, str]]:
-    """Mark failed every STARTED run of this host whose process is gone; returns them with the reason."""
+def fail_dead_runs(instance: DagsterInstance, by: str, skip_run_id: str | None = None) -> list[tuple[DagsterRun, str]]:
+    """Mark failed every STARTED run of this host whose process is gone, saying ``by`` whom; returns them with
+    the reason."""
     failed = []
     for record in instance.get_run_records(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED])):
         run = record.dagster_run
         reason = None if run.run_id == skip_run_id else worker_gone(run)
         if reason is not None:
-            instance.report_run_failed(run, f"Marked failed: {reason}.")
+            instance.report_run_failed(run, f"Marked failed by {by}: {reason}.")
             failed.append((run, reason))
     return failed
 
@@ -151,7 +152,7 @@ class _RecordingInProcessExecutor(InProcessExecutor):
     def execute(self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> Iterator[DagsterEvent]:
         instance, run_id = plan_context.instance, plan_context.run_id
         instance.add_run_tags(run_id, {RUN_WORKER_TAG: RunWorker.current().tag()})
-        for dead, reason in fail_dead_runs(instance, skip_run_id=run_id):
+        for dead, reason in fail_dead_runs(instance, by=f"run {run_id} as it started", skip_run_id=run_id):
             plan_context.log.warning(
                 f"Run {dead.run_id} ({dead.job_name}) was still STARTED, but {reason}. It is now marked failed."
             )

@@ -104,13 +104,14 @@ def test_fail_dead_runs_fails_only_the_dead_and_says_why(instance: DagsterInstan
         started_run(instance, RunWorker.current()),
         started_run(instance, None),
     )
-    failed = fail_dead_runs(instance)
+    failed = fail_dead_runs(instance, by="the test")
     assert [run.run_id for run, _ in failed] == [dead.run_id]
     assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
     assert {instance.get_run_by_id(run.run_id).status for run in (alive, unknown)} == {DagsterRunStatus.STARTED}
     (failure,) = [e for e in instance.all_logs(dead.run_id) if e.dagster_event and e.dagster_event.is_run_failure]
-    assert f"pid {process.pid}" in failure.dagster_event.message and "died" in failure.dagster_event.message
-    assert fail_dead_runs(instance) == []  # once
+    assert failure.dagster_event.message.startswith("Marked failed by the test: the run's process (pid ")
+    assert f"pid {process.pid} on {socket.gethostname()}) died" in failure.dagster_event.message
+    assert fail_dead_runs(instance, by="the test") == []  # once
 
 
 def wait_for_a_step(instance: DagsterInstance, deadline: float, log: Path) -> DagsterRun:
