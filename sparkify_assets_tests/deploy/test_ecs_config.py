@@ -15,6 +15,8 @@ from dagster._core.instance.config import dagster_instance_config
 
 from sparkify_assets_tests.conftest import REPO_ROOT
 
+pytestmark = pytest.mark.deploy
+
 INSTANCES = [
     REPO_ROOT / "deploy" / "ecs" / "dagster.yaml",
     REPO_ROOT / "deploy" / "dagster.yaml",
