@@ -16,8 +16,8 @@ that code server when its worker dies, as long as the code server itself lives.)
 - without a daemon, each run as it starts fails the runs of this host whose worker is gone, and logs a
   warning naming them (`fail_dead_runs`).
 
-Only a worker on this host can be checked (a pid means nothing elsewhere): a run recorded on another host,
-or not recorded yet, counts as running.
+Only a worker of this host and pid namespace can be checked (a pid means nothing elsewhere): a run recorded
+on another host or in a container with pids of its own, or not recorded yet, counts as running.
 """
 
 from __future__ import annotations
@@ -47,30 +47,44 @@ _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 @dataclass(frozen=True)
 class RunWorker:
     """The process that executes a run. ``start`` tells it from a later process given the same pid (Linux:
-    the boot's id and the process's start time in clock ticks since boot); ``None`` where there is no /proc."""
+    the boot's id and the process's start time in clock ticks since boot); ``pid_namespace`` tells a container
+    that shares the host's name but not its pids (`docker run --network host`). Both None without /proc."""
 
     host: str
     pid: int
     start: str | None
+    pid_namespace: str | None = None
 
     @classmethod
     def current(cls) -> RunWorker:
-        return cls(host=socket.gethostname(), pid=os.getpid(), start=_process_start(os.getpid()))
+        return cls(socket.gethostname(), os.getpid(), _process_start(os.getpid()), _pid_namespace())
 
     @classmethod
     def of(cls, run: DagsterRun) -> RunWorker | None:
         """The worker a run recorded, or None (not recorded yet, or by another version)."""
         try:
             recorded = json.loads(run.tags[RUN_WORKER_TAG])
-            return cls(host=str(recorded["host"]), pid=int(recorded["pid"]), start=recorded.get("start"))
+            return cls(
+                str(recorded["host"]), int(recorded["pid"]), recorded.get("start"), recorded.get("pid_namespace")
+            )
         except (KeyError, TypeError, ValueError):
             return None
 
     def tag(self) -> str:
-        return json.dumps({"host": self.host, "pid": self.pid, "start": self.start})
+        return json.dumps(
+            {"host": self.host, "pid": self.pid, "start": self.start, "pid_namespace": self.pid_namespace}
+        )
 
     def describe(self) -> str:
         return f"pid {self.pid} on {self.host}"
+
+
+def _pid_namespace() -> str | None:
+    """This process's pid namespace (`pid:[4026531836]`), or None where /proc cannot tell."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
 
 
 def _process_start(pid: int) -> str | None:
@@ -96,7 +110,7 @@ def worker_gone(run: DagsterRun) -> str | None:
     """Why ``run``'s recorded process is known to be gone, or None (alive, or not on this host, or not
     recorded)."""
     worker = RunWorker.of(run)
-    if worker is None or worker.host != socket.gethostname():
+    if worker is None or worker.host != socket.gethostname() or worker.pid_namespace != _pid_namespace():
         return None
     now = _process_start(worker.pid)
     if now is None:  # no /proc: ask the kernel whether the pid exists

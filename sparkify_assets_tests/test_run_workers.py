@@ -2,7 +2,8 @@
 
 - The check of a run's recorded process (what `LocalRunLauncher` answers run monitoring): a live process is
   RUNNING; a process killed with SIGKILL, before and after its parent reaps it, or a later process that got
-  its pid, is FAILED with a reason naming it; a run of another host, or not recorded, is never failed.
+  its pid, is FAILED with a reason naming it; a run of another host or pid namespace, or not recorded, is
+  never failed.
 - Plain command-line use, no daemon: `dagster asset materialize` is killed with SIGKILL while it runs (its
   day file a named pipe nobody writes, so it waits reading); the next `dagster asset materialize` runs,
   marks the dead run failed and prints a warning naming it.
@@ -54,7 +55,7 @@ def worker_of(process: subprocess.Popen) -> RunWorker:
     """The worker record a run in ``process`` would have written."""
     from sparkify_assets.run_workers import _process_start
 
-    return RunWorker(host=socket.gethostname(), pid=process.pid, start=_process_start(process.pid))
+    return RunWorker(socket.gethostname(), process.pid, _process_start(process.pid), RunWorker.current().pid_namespace)
 
 
 def health(instance: DagsterInstance, run: DagsterRun) -> tuple[WorkerStatus, str | None]:
@@ -82,16 +83,20 @@ def test_a_live_process_runs_a_killed_one_is_failed_named(instance: DagsterInsta
 
 def test_a_later_process_with_the_same_pid_is_not_the_run(instance: DagsterInstance) -> None:
     me = RunWorker.current()
-    reused = RunWorker(host=me.host, pid=me.pid, start=f"{me.start}-an-earlier-process")
+    reused = RunWorker(me.host, me.pid, f"{me.start}-an-earlier-process", me.pid_namespace)
     assert health(instance, started_run(instance, reused))[0] == WorkerStatus.FAILED
     assert health(instance, started_run(instance, me))[0] == WorkerStatus.RUNNING
 
 
-def test_a_run_of_another_host_or_not_recorded_is_never_failed(instance: DagsterInstance) -> None:
+def test_a_run_of_another_host_or_pid_namespace_or_not_recorded_is_never_failed(instance: DagsterInstance) -> None:
     process = subprocess.Popen(["true"])
     process.wait()
-    gone_elsewhere = RunWorker(host=f"not-{socket.gethostname()}", pid=process.pid, start=None)
+    here = RunWorker.current()
+    gone_elsewhere = RunWorker(f"not-{here.host}", process.pid, None, here.pid_namespace)
     assert health(instance, started_run(instance, gone_elsewhere))[0] == WorkerStatus.RUNNING
+    # A container with this host's name and pids of its own (`docker run --network host`): not ours to judge.
+    in_a_container = RunWorker(here.host, process.pid, None, "pid:[1]")
+    assert health(instance, started_run(instance, in_a_container))[0] == WorkerStatus.RUNNING
     assert health(instance, started_run(instance, None))[0] == WorkerStatus.RUNNING
 
 
