@@ -80,14 +80,17 @@ def postgres_server(
             os.chown(path, owner.pw_uid, owner.pw_gid)
     process = None
     try:
-        subprocess.run(
+        initdb = subprocess.run(
             [str(bin_dir / "initdb"), "-D", str(root / "data"), "-U", user, f"--pwfile={root / 'pwfile'}"]
             + ["--auth=scram-sha-256", "--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"],
-            check=True,
             capture_output=True,
+            text=True,
             timeout=120,
+            cwd=root,  # the postgres user may not enter the test's own folder
             **as_owner,
         )
+        if initdb.returncode != 0:
+            raise AssertionError(f"initdb failed ({initdb.returncode}):\n{initdb.stderr}")
         port = free_port()
         with (root / "postgres.log").open("wb") as log:
             process = subprocess.Popen(
@@ -95,6 +98,7 @@ def postgres_server(
                 + ["-k", str(root), "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                cwd=root,
                 **as_owner,
             )
         server = Postgres("127.0.0.1", port, "postgres", user, password, process.pid)
