@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from dagster import DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter, executor
+
+# Dagster's own in-process executor, its configuration and its creation: internal names (dagster is pinned
+# to 1.13 in pyproject.toml; sparkify_assets_tests/test_run_workers.py runs them through the real CLI).
 from dagster._core.definitions.executor_definition import IN_PROC_CONFIG, _core_in_process_executor_creation
 from dagster._core.events import DagsterEvent
 from dagster._core.execution.context.system import PlanOrchestrationContext
@@ -38,7 +41,7 @@ from dagster._core.execution.plan.plan import ExecutionPlan
 from dagster._core.executor.in_process import InProcessExecutor
 from dagster._core.launcher import CheckRunHealthResult, DefaultRunLauncher, WorkerStatus
 
-#: The run tag naming the process that executes a run (JSON: host, pid, start).
+#: The run tag naming the process that executes a run (JSON: host, pid, start, pid_namespace).
 RUN_WORKER_TAG = "sparkify/run_worker"
 
 _BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
