@@ -134,6 +134,22 @@ class SparkifySource(ConfigurableResource):
             raise s3_error(f"cannot list {self.location(under)}", exc) from exc
         return keys
 
+    def bucket_region(self) -> str:
+        """The region of the source bucket, asked of S3 (GetBucketLocation), for Redshift COPY's REGION.
+
+        S3 answers no LocationConstraint for us-east-1 and the legacy ``EU`` for eu-west-1
+        (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html).
+        """
+        try:
+            answer = self._client().get_bucket_location(Bucket=self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise s3_error(
+                f"cannot ask S3 the region of bucket {self.bucket} (GetBucketLocation; or set REDSHIFT_COPY_REGION)",
+                exc,
+            ) from exc
+        constraint = answer.get("LocationConstraint") or "us-east-1"
+        return "eu-west-1" if constraint == "EU" else str(constraint)
+
     # -- internals ---------------------------------------------------------------------------------------
     def _client(self) -> Any:
         return self.s3.get_client()
