@@ -15,16 +15,19 @@ import boto3
 import pytest
 import redshift_connector
 from dagster import ExecuteInProcessResult
+from dagster_aws.s3 import S3Resource
+from sqlglot import exp as sqlglot_exp
 
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import NotJsonText, SourceError, SourceObjectMissing
+from sparkify_assets.sources.layout import JSONPATHS_KEY, event_key
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import FileLoad
 from sparkify_assets.warehouse.layout import layout_query
 from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
-from sparkify_assets.warehouse.redshift.engine import CopyMismatch
+from sparkify_assets.warehouse.redshift.engine import CopyMismatch, SerializationConflict
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection, catalogue_as_created
-from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph
+from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph, step_events
 from sparkify_assets_tests.warehouse.conftest import (
     BUCKET,
     PREFIX,
@@ -400,3 +403,163 @@ def test_a_day_file_that_is_not_json_text_stops_the_load_before_any_copy(
     finally:
         client.put_object(Bucket=BUCKET, Key=key, Body=good)
     assert log.sql == []
+
+
+# -- COPY's REGION: the bucket's -------------------------------------------------------------------------------
+def source_in_region(endpoint: str, real_sample: Any, bucket: str, region: str | None) -> SparkifySource:
+    """The jsonpaths file and one day of the real sample in a moto bucket created in ``region`` (None: us-east-1,
+    where S3 takes no LocationConstraint and answers none)."""
+    home = {None: "us-east-1", "EU": "us-east-1"}.get(region, region)  # the endpoint moto accepts the create at
+    client = boto3.client("s3", region_name=home, endpoint_url=endpoint)
+    if bucket not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+        config = {"CreateBucketConfiguration": {"LocationConstraint": region}} if region else {}
+        client.create_bucket(Bucket=bucket, **config)
+    for key in (JSONPATHS_KEY, event_key(WINDOW.start_day)):
+        client.put_object(Bucket=bucket, Key=f"{PREFIX}/{key}", Body=(real_sample / key).read_bytes())
+    return SparkifySource(uri=f"s3://{bucket}/{PREFIX}", s3=S3Resource(region_name="us-west-2", endpoint_url=endpoint))
+
+
+@pytest.mark.parametrize(
+    ("bucket", "created_in", "region"),
+    [
+        ("sparkify-frankfurt", "eu-central-1", "eu-central-1"),
+        ("sparkify-virginia", None, "us-east-1"),  # no LocationConstraint
+        ("sparkify-legacy-eu", "EU", "eu-west-1"),  # S3's old name for Ireland
+    ],
+)
+def test_copy_region_is_asked_of_s3_once_a_run_when_not_set(
+    aws_test_env: str, real_sample: Any, monkeypatch: pytest.MonkeyPatch, bucket: str, created_in: str, region: str
+) -> None:
+    """Without REGION, COPY assumes the warehouse's region; the old default us-west-2 gave S3's 301 for a bucket
+    anywhere else."""
+    source = source_in_region(aws_test_env, real_sample, bucket, created_in)
+    asked: list[str] = []
+    ask = SparkifySource.bucket_region
+    monkeypatch.setattr(SparkifySource, "bucket_region", lambda self: asked.append(self.bucket) or ask(self))
+    log, said = StatementLog(), []
+    warehouse = recording_warehouse(log)
+    warehouse.load_staging_events(source, WINDOW, said.append)
+    warehouse.load_staging_songs(source, said.append)
+    assert [f"REGION '{region}'" in copy for copy in copies(log)] == [True, True]
+    assert asked == [bucket]  # once for both loads
+    assert f"s3://{bucket} is in {region} (asked S3: REDSHIFT_COPY_REGION is not set)" in said
+
+
+def test_a_set_copy_region_is_sent_without_asking_s3(
+    s3_source: SparkifySource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SparkifySource, "bucket_region", lambda self: pytest.fail("S3 was asked"))
+    log = StatementLog()
+    recording_warehouse(log, copy_region="ap-southeast-2").load_staging_events(s3_source, WINDOW, print)
+    assert "REGION 'ap-southeast-2'" in copies(log)[0]
+
+
+def test_a_copy_that_s3_redirects_fails_at_once_naming_the_buckets_region_and_the_setting(
+    aws_test_env: str, real_sample: Any
+) -> None:
+    """S3's 301 PermanentRedirect means COPY's REGION is not the bucket's: a setting to fix, not a retry."""
+    source = source_in_region(aws_test_env, real_sample, "sparkify-frankfurt", "eu-central-1")
+    log = copy_fails_with(
+        "S3ServiceException:The bucket you are attempting to access must be addressed using the specified "
+        "endpoint. Please send all future requests to this endpoint.,Status 301,Error PermanentRedirect,Rid X"
+    )
+    result = run_graph(
+        {"warehouse": recording_warehouse(log, copy_region="us-west-2"), "source": source},
+        partition=DAY,
+        selection=["staging_events"],
+        raise_on_error=False,
+    )
+    assert_failed_at_once(
+        result,
+        "staging_events",
+        "S3 answered 301 PermanentRedirect",
+        "REDSHIFT_COPY_REGION=us-west-2",
+        "bucket sparkify-frankfurt is in eu-central-1",
+    )
+    assert log.sql[-1] == "ROLLBACK"
+
+
+# -- concurrent runs: LOCK first, error 1023 retried -----------------------------------------------------------
+def test_every_writing_transaction_first_locks_the_tables_it_uses_in_one_order(recorded: StatementLog) -> None:
+    """AWS: lock every table the transaction uses (read-only ones too) at its start, in the same order
+    everywhere. The tables are found here by sqlglot, independently of how the engine finds them."""
+    views = {"stg_events", "stg_songs", "stg_song_choice", "stg_plays"}
+    create_views = [s for s in recorded.sql if s.startswith("CREATE OR REPLACE VIEW")]
+    reads = {parse_redshift(s).this.name: _tables_named(parse_redshift(s).expression) for s in create_views}
+    assert set(reads) == views
+    temporary = {"staging_events_copy", "staging_songs_copy", "load_errors"}
+    writing = [t for t in transactions(recorded.sql) if not all(s.startswith("CREATE TABLE IF NOT EXISTS") for s in t)]
+    assert writing
+    for transaction in writing:
+        lock, *rest = transaction
+        assert lock.startswith("LOCK "), rest[0][:80]
+        locked = re.findall(r'"([a-z_]+)"', lock)
+        assert locked == sorted(locked), lock
+        named: set[str] = set()
+        for statement in rest:
+            if statement.startswith("LOCK "):
+                pytest.fail("a second LOCK in one transaction")
+            if statement.startswith(("COPY", "CREATE OR REPLACE FUNCTION")):
+                continue  # COPY's target is a temp table; the function reads no table
+            named |= _tables_named(parse_redshift(statement))
+        needed = set()
+        for name in named - temporary:
+            needed |= _behind_views(name, reads)
+        assert needed <= set(locked), (lock, needed - set(locked))
+
+
+def _tables_named(tree: sqlglot_exp.Expression) -> set[str]:
+    """The tables a statement names, without its CTEs, the catalogue and the system views."""
+    ctes = {cte.alias for cte in tree.find_all(sqlglot_exp.CTE)}
+    return {
+        table.name
+        for table in tree.find_all(sqlglot_exp.Table)
+        if table.name not in ctes and table.db != "information_schema" and not table.name.startswith(("sys_", "stl_"))
+    }
+
+
+def _behind_views(name: str, reads: dict[str, set[str]]) -> set[str]:
+    if name not in reads:
+        return {name}
+    return set().union(*(_behind_views(inner, reads) for inner in reads[name]))
+
+
+def serialization_conflict_once(at: str) -> StatementLog:
+    """A log whose server aborts the first statement starting with ``at`` with error 1023, as redshift-connector
+    reports it (the fields of the server's ErrorResponse), and runs it the next time."""
+    failed: list[str] = []
+    error = redshift_connector.ProgrammingError(
+        {
+            "S": "ERROR",
+            "C": "XX000",
+            "M": "1023",
+            "D": "Serializable isolation violation on table - 100507, transactions forming the cycle are: 1, 2",
+        }
+    )
+
+    def fail(sql: str) -> BaseException | None:
+        if sql.startswith(at) and not failed:
+            failed.append(sql)
+            return error
+        return None
+
+    return StatementLog(fail=fail)
+
+
+@pytest.mark.parametrize(("step", "statement"), [("staging_events", "COPY"), ("songplays", "DELETE FROM songplays")])
+def test_a_serializable_isolation_violation_is_retried(s3_source: SparkifySource, step: str, statement: str) -> None:
+    """AWS's first advice for error 1023 is to run the transaction again: the step is retried (after 2 s) and
+    succeeds; the aborted transaction was rolled back first."""
+    log = serialization_conflict_once(statement)
+    result = run_graph({"warehouse": recording_warehouse(log), "source": s3_source}, partition=DAY, selection=[step])
+    assert result.success
+    (retry,) = step_events(result, "STEP_UP_FOR_RETRY", step)
+    assert "1023" in str(retry.event_specific_data.error.cause or retry.event_specific_data.error)
+    first = log.sql.index(next(s for s in log.sql if s.startswith(statement)))
+    assert log.sql[first + 1] == "ROLLBACK"
+    assert [s for s in log.sql if s.startswith(statement)] == [log.sql[first]] * 2
+
+
+def test_the_engine_names_error_1023_a_serialization_conflict(s3_source: SparkifySource) -> None:
+    with pytest.raises(SerializationConflict, match=r"locked: .*staging_events.*error 1023"):
+        recording_warehouse(serialization_conflict_once("COPY")).load_staging_events(s3_source, WINDOW, print)
