@@ -13,6 +13,7 @@ from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, field_validator
 
+from sparkify_assets.sources.bucket_region import bucket_region
 from sparkify_assets.sources.errors import OutsideSourceRoot, SourceError, SourceObjectMissing, s3_error
 from sparkify_assets.sources.layout import SONG_PREFIX, is_song_key
 from sparkify_assets.sources.read_ahead import read_ahead
@@ -135,20 +136,15 @@ class SparkifySource(ConfigurableResource):
         return keys
 
     def bucket_region(self) -> str:
-        """The region of the source bucket, asked of S3 (GetBucketLocation), for Redshift COPY's REGION.
-
-        S3 answers no LocationConstraint for us-east-1 and the legacy ``EU`` for eu-west-1
-        (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetBucketLocation.html).
-        """
+        """The region of the source bucket, asked of S3 (`bucket_region.py`), for Redshift COPY's REGION."""
         try:
-            answer = self._client().get_bucket_location(Bucket=self.bucket)
+            return bucket_region(self._client(), self.bucket)
         except (ClientError, BotoCoreError) as exc:
             raise s3_error(
-                f"cannot ask S3 the region of bucket {self.bucket} (GetBucketLocation; or set REDSHIFT_COPY_REGION)",
+                f"cannot ask S3 the region of bucket {self.bucket} (GetBucketLocation, HeadBucket); "
+                "set REDSHIFT_COPY_REGION to it",
                 exc,
             ) from exc
-        constraint = answer.get("LocationConstraint") or "us-east-1"
-        return "eu-west-1" if constraint == "EU" else str(constraint)
 
     # -- internals ---------------------------------------------------------------------------------------
     def _client(self) -> Any:
