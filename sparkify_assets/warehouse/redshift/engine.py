@@ -332,7 +332,7 @@ class RedshiftWarehouse(RedshiftSettings):
             (cluster,) = client.describe_clusters(ClusterIdentifier=self.cluster_identifier)["Clusters"]
         except (BotoCoreError, ClientError, ValueError):
             return False
-        return str(cluster.get("MultiAZ", "")).lower() in {"disabled", "false"}
+        return says_single_az(cluster)
 
     def _load_tables(self, copy: _Copy, around: Sequence[Path]) -> list[str]:
         """The tables a staging load uses: those its SQL files name (`locks.py`)."""
@@ -398,6 +398,12 @@ class RedshiftWarehouse(RedshiftSettings):
     def _fetch(self, cursor: Any, sql: str, params: Mapping[str, SqlValue]) -> list[tuple[Any, ...]]:
         self._execute(cursor, sql, params)
         return [tuple(row) for row in cursor.fetchall()]
+
+
+def says_single_az(cluster: Mapping[str, Any]) -> bool:
+    """Whether a DescribeClusters cluster says it is in one Availability Zone: MultiAZ "Disabled" (or false). No
+    MultiAZ answer says nothing (https://docs.aws.amazon.com/redshift/latest/APIReference/API_Cluster.html)."""
+    return str(cluster.get("MultiAZ", "")).strip().lower() in {"disabled", "false"}
 
 
 def _raise_if_conflict(exc: BaseException, locks: Sequence[str]) -> None:

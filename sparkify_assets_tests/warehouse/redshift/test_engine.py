@@ -25,7 +25,12 @@ from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import FileLoad
 from sparkify_assets.warehouse.layout import layout_query
 from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
-from sparkify_assets.warehouse.redshift.engine import CopyMismatch, SerializationConflict
+from sparkify_assets.warehouse.redshift.engine import (
+    CopyMismatch,
+    RedshiftWarehouse,
+    SerializationConflict,
+    says_single_az,
+)
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection, catalogue_as_created
 from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph, step_events
 from sparkify_assets_tests.warehouse.conftest import (
@@ -563,3 +568,38 @@ def test_a_serializable_isolation_violation_is_retried(s3_source: SparkifySource
 def test_the_engine_names_error_1023_a_serialization_conflict(s3_source: SparkifySource) -> None:
     with pytest.raises(SerializationConflict, match=r"locked: .*staging_events.*error 1023"):
         recording_warehouse(serialization_conflict_once("COPY")).load_staging_events(s3_source, WINDOW, print)
+
+
+# -- where the raw lines can come from ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("answer", "single_az"),
+    [({"MultiAZ": "Disabled"}, True), ({"MultiAZ": "false"}, True), ({"MultiAZ": "Enabled"}, False), ({}, False)],
+)
+def test_only_a_cluster_that_says_it_is_single_az_counts_as_one(answer: dict[str, str], single_az: bool) -> None:
+    assert says_single_az(answer) is single_az
+
+
+def test_a_cluster_aws_says_nothing_of_reads_sys_only(monkeypatch: pytest.MonkeyPatch, moto_s3_endpoint: str) -> None:
+    """moto's DescribeClusters has no MultiAZ field: not positively single-AZ. Serverless is never asked."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_REDSHIFT", moto_s3_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    redshift = boto3.client("redshift", region_name="us-west-2", endpoint_url=moto_s3_endpoint)
+    redshift.create_cluster(
+        ClusterIdentifier="sparkify-single-az-probe",
+        NodeType="ra3.large",
+        MasterUsername="sparkify",
+        MasterUserPassword="Sparkify-Probe-1",
+        NumberOfNodes=2,
+    )
+    try:
+        login = {"user": "loader", "aws_region": "us-west-2", "iam_role_arn": ROLE_ARN}
+        cluster = RedshiftWarehouse(cluster_identifier="sparkify-single-az-probe", **login)
+        assert "MultiAZ" not in redshift.describe_clusters(ClusterIdentifier="sparkify-single-az-probe")["Clusters"][0]
+        assert cluster.single_az_cluster() is False
+        assert RedshiftWarehouse(cluster_identifier="no-such-cluster", **login).single_az_cluster() is False
+        workgroup = RedshiftWarehouse(workgroup="sparkify", aws_region="us-west-2", iam_role_arn=ROLE_ARN)
+        monkeypatch.setattr(boto3, "client", lambda *a, **k: pytest.fail("AWS was asked about a workgroup"))
+        assert workgroup.single_az_cluster() is False
+    finally:
+        redshift.delete_cluster(ClusterIdentifier="sparkify-single-az-probe", SkipFinalClusterSnapshot=True)
