@@ -20,8 +20,8 @@ from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, 
 
 from sparkify_assets.metadata import build_line, partition_metadata, rows_per_day, window_metadata
 from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
+from sparkify_assets.retries import retry_transient_warehouse_errors
 from sparkify_assets.warehouse.engine import Warehouse
-from sparkify_assets.warehouse.retries import retry_transient_warehouse_errors
 from sparkify_assets.warehouse.sql import read_sql
 
 SQL = Path(__file__).parent / "sql"
