@@ -324,7 +324,8 @@ class RedshiftWarehouse(RedshiftSettings):
         STL_LOAD_ERRORS holds the raw text of the lines COPY skipped: a cluster named by
         REDSHIFT_CLUSTER_IDENTIFIER whose DescribeClusters answer says MultiAZ is off. Anything else (Serverless,
         a Multi-AZ cluster, a host alone, an answer that cannot be had) reads SYS_LOAD_ERROR_DETAIL only
-        (https://docs.aws.amazon.com/redshift/latest/mgmt/az-multi-az.html: Multi-AZ is monitored through SYS)."""
+        (Multi-AZ is monitored through SYS views:
+        https://docs.aws.amazon.com/redshift/latest/mgmt/monitoring-multi-az-query.html)."""
         if self.is_serverless or not self.cluster_identifier:
             return False
         try:
