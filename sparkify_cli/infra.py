@@ -29,6 +29,7 @@ from sparkify_infra.plan import (
     REDSHIFT_PORT,
     Plan,
     check_db_name,
+    check_kms_key,
     check_master_user,
     check_name,
     check_password,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:  # boto3 loads with the first AWS call, not with the parser (`
 
 ALLOW_CIDR_ENV = "SPARKIFY_INFRA_ALLOW_CIDR"
 NAME_ENV = "SPARKIFY_INFRA_NAME"
+KMS_KEY_ENV = "SPARKIFY_INFRA_KMS_KEY"
 PASSWORD_ENV = "REDSHIFT_PASSWORD"
 
 
@@ -124,6 +126,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         f"is an s3:// URI, else {DEFAULT_SOURCE})",
     )
     up.add_argument(
+        "--kms-key",
+        metavar="KEY_ARN",
+        help=f"the KMS key of an SSE-KMS encrypted source: the role may kms:Decrypt with it, and no other key "
+        f"(default: ${KMS_KEY_ENV}; none: the source is unencrypted or SSE-S3)",
+    )
+    up.add_argument(
         "--serverless",
         action="store_true",
         help="create a Redshift Serverless namespace and workgroup instead of a provisioned cluster",
@@ -202,6 +210,7 @@ def plan_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan
             allow_cidrs=normalize_cidrs(cidrs, allow_wide=args.allow_wide),
             node_type=args.node_type,
             node_count=args.nodes,
+            kms_key_arn=check_kms_key(args.kms_key or environ.get(KMS_KEY_ENV), settings["region"]),
             base_capacity=args.base_capacity,
             db_name=check_db_name(args.db_name or environ.get("REDSHIFT_DB") or DEFAULT_DB_NAME),
             master_user=check_master_user(

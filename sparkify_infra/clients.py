@@ -53,6 +53,10 @@ class AwsClients:
         return self.client("iam")
 
     @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    @property
     def ec2(self) -> Any:
         return self.client("ec2")
 

@@ -17,12 +17,14 @@ from sparkify_infra.connection import Connection
 from sparkify_infra.iam import RoleState
 from sparkify_infra.network import SecurityGroupState
 from sparkify_infra.plan import REDSHIFT_PORT, Plan
+from sparkify_infra.source import source_region
 
 Log = Callable[[str], None]
 
 
 def up(clients: AwsClients, plan: Plan, password: str, log: Log) -> Connection:
     """Create what is missing, reconcile what exists, wait until the warehouse answers; return where it is."""
+    copy_region = source_region(clients.s3, plan, log)
     vpc_id = network.default_vpc_id(clients.ec2, plan.region)
     role_arn = iam.ensure_role(clients.iam, plan, log)
     group_id = network.ensure_security_group(clients.ec2, plan, vpc_id, log)
@@ -37,6 +39,7 @@ def up(clients: AwsClients, plan: Plan, password: str, log: Log) -> Connection:
             db_name=namespace.get("dbName") or plan.db_name,
             user=namespace.get("adminUsername") or plan.master_user,
             role_arn=role_arn,
+            copy_region=copy_region,
         )
     cluster.ensure_cluster(clients.redshift, plan, role_arn, group_id, password, log)
     state = cluster.wait_available(clients.redshift, plan, log)
@@ -46,6 +49,7 @@ def up(clients: AwsClients, plan: Plan, password: str, log: Log) -> Connection:
         db_name=state.db_name,
         user=state.master_user,
         role_arn=role_arn,
+        copy_region=copy_region,
     )
 
 

@@ -1,13 +1,16 @@
 """The IAM role Redshift assumes to COPY from the source bucket, and nothing more.
 
 The role gets one inline policy: ``s3:GetObject`` on the source prefix and ``s3:ListBucket`` on the bucket,
-conditioned on that prefix. No managed policy is ever attached (no AmazonS3ReadOnlyAccess, nothing S3-wide).
+conditioned on that prefix, and ``kms:Decrypt`` on the one key that encrypts the source when it is SSE-KMS
+(`--kms-key`). No managed policy is ever attached (no AmazonS3ReadOnlyAccess, nothing S3-wide). Every ARN is
+in the partition of the deployment's region (arn:aws, arn:aws-cn, arn:aws-us-gov...).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,28 +43,42 @@ def trust_policy(kind: str = "cluster") -> dict[str, Any]:
     }
 
 
-def read_policy(bucket: str, prefix: str) -> dict[str, Any]:
-    """Read-only access to ``s3://bucket/prefix`` (prefix '' or ending in '/'): what COPY needs, no more."""
+#: An S3 ARN of any partition (``arn:aws:s3:::``, ``arn:aws-cn:s3:::``...).
+_S3_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::")
+
+
+def read_policy(
+    bucket: str, prefix: str, partition: str = "aws", kms_key_arn: str | None = None
+) -> dict[str, Any]:
+    """Read-only access to ``s3://bucket/prefix`` (prefix '' or ending in '/'): what COPY needs, no more.
+
+    ``partition``: that of the deployment's region, which S3 ARNs name
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html). ``kms_key_arn``: the key of an SSE-KMS
+    source, which S3 decrypts with on the role's behalf, so the role needs kms:Decrypt on it
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+    """
     list_statement: dict[str, Any] = {
         "Sid": "ListSourcePrefix",
         "Effect": "Allow",
         "Action": "s3:ListBucket",
-        "Resource": f"arn:aws:s3:::{bucket}",
+        "Resource": f"arn:{partition}:s3:::{bucket}",
     }
     if prefix:
         list_statement["Condition"] = {"StringLike": {"s3:prefix": [f"{prefix}*"]}}
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            list_statement,
-            {
-                "Sid": "ReadSourceObjects",
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": f"arn:aws:s3:::{bucket}/{prefix}*",
-            },
-        ],
-    }
+    statements: list[dict[str, Any]] = [
+        list_statement,
+        {
+            "Sid": "ReadSourceObjects",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:{partition}:s3:::{bucket}/{prefix}*",
+        },
+    ]
+    if kms_key_arn:
+        statements.append(
+            {"Sid": "DecryptSourceObjects", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arn}
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 @dataclass(frozen=True)
@@ -85,7 +102,7 @@ class RoleState:
             if "s3:GetObject" in ([actions] if isinstance(actions, str) else actions):
                 resources = statement.get("Resource", [])
                 for resource in [resources] if isinstance(resources, str) else resources:
-                    found.append(str(resource).replace("arn:aws:s3:::", "s3://", 1))
+                    found.append(_S3_ARN.sub("s3://", str(resource), count=1))
         return found
 
 
@@ -149,7 +166,7 @@ def ensure_role(iam: Any, plan: Plan, log: Log) -> str:
         iam.put_role_policy(
             RoleName=plan.role_name,
             PolicyName=plan.role_policy_name,
-            PolicyDocument=json.dumps(read_policy(plan.bucket, plan.prefix)),
+            PolicyDocument=json.dumps(read_policy(plan.bucket, plan.prefix, plan.partition, plan.kms_key_arn)),
         )
     return arn
 

@@ -16,7 +16,10 @@ from sparkify_infra.errors import ConfigError
 DEFAULT_NAME = "sparkify"
 DEFAULT_REGION = "us-west-2"
 DEFAULT_SOURCE = "s3://udacity-dend"
-DEFAULT_NODE_TYPE = "dc2.large"
+#: The smallest current node type. DC2 nodes are previous generation and may no longer be creatable in a
+#: region; RA3 is what AWS offers for new clusters
+#: (https://docs.aws.amazon.com/redshift/latest/mgmt/working-with-clusters.html#rs-node-type-info).
+DEFAULT_NODE_TYPE = "ra3.large"
 DEFAULT_NODE_COUNT = 2
 DEFAULT_BASE_CAPACITY = 8  # RPUs; the smallest Redshift Serverless workgroup
 DEFAULT_DB_NAME = "sparkify"
@@ -34,6 +37,8 @@ _USER_NAME = re.compile(r"[a-z_][a-z0-9_$]{0,127}")
 _SNAPSHOT_ID = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,254}")
 _S3_URI = re.compile(r"s3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])(?:/(?P<prefix>[^\x00-\x1f*?]*))?")
 _PASSWORD_FORBIDDEN = set("'\"\\/@")
+#: A KMS key ARN (kms:Decrypt is granted on keys, not aliases: https://docs.aws.amazon.com/kms/latest/developerguide/cmks-in-iam-policies.html).
+_KMS_KEY_ARN = re.compile(r"arn:(?P<partition>aws[a-z-]*):kms:[a-z]{2}(?:-[a-z]+)+-\d+:\d{12}:key/[A-Za-z0-9-]{1,128}")
 
 
 @dataclass(frozen=True)
@@ -52,12 +57,18 @@ class Plan:
     db_name: str = DEFAULT_DB_NAME
     master_user: str = DEFAULT_MASTER_USER
     final_snapshot: str | None = None
+    kms_key_arn: str | None = None
     timeout_s: float = DEFAULT_TIMEOUT_S
     poll_delay_s: float = DEFAULT_POLL_DELAY_S
 
     @property
     def kind(self) -> str:
         return "serverless" if self.serverless else "cluster"
+
+    @property
+    def partition(self) -> str:
+        """The AWS partition of the region (aws, aws-cn, aws-us-gov...), which every ARN starts with."""
+        return partition_for(self.region)
 
     @property
     def role_name(self) -> str:
@@ -86,6 +97,36 @@ class Plan:
     @property
     def source_uri(self) -> str:
         return f"s3://{self.bucket}/{self.prefix}"
+
+
+def partition_for(region: str) -> str:
+    """The partition a region belongs to, from botocore's endpoint data; for a region this botocore does not
+    know yet, from its name (``cn-`` China, ``us-gov-`` GovCloud, else the commercial partition)."""
+    import botocore.session  # here, not at import: the parser (`sparkify infra --help`) loads no AWS SDK
+
+    try:
+        return str(botocore.session.get_session().get_partition_for_region(region))
+    except Exception:  # botocore raises its own UnknownRegionError, or ValueError in older versions
+        return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+
+
+def check_kms_key(arn: str | None, region: str) -> str | None:
+    """``--kms-key``: the ARN of the KMS key that encrypts the source objects (SSE-KMS), in the region's partition."""
+    if arn is None or not arn.strip():
+        return None
+    arn = arn.strip()
+    match = _KMS_KEY_ARN.fullmatch(arn)
+    if match is None:
+        raise ConfigError(
+            f"--kms-key {arn!r} is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key id>; "
+            "not an alias: kms:Decrypt is granted on the key)"
+        )
+    if match.group("partition") != partition_for(region):
+        raise ConfigError(
+            f"--kms-key {arn!r} is in partition {match.group('partition')}, not {partition_for(region)} "
+            f"where region {region} is"
+        )
+    return arn
 
 
 def check_name(name: str) -> str:

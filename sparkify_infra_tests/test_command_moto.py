@@ -185,7 +185,7 @@ def test_up_creates_a_scoped_deployment_and_prints_exports(aws: MotoAccount, cap
     # the cluster: available, with the role and the group, tagged
     (cluster,) = clusters(aws, "sparkify")
     assert cluster["ClusterStatus"] == "available"
-    assert (cluster["NodeType"], cluster["NumberOfNodes"]) == ("dc2.large", 2)
+    assert (cluster["NodeType"], cluster["NumberOfNodes"]) == ("ra3.large", 2)  # a current node type
     assert [r["IamRoleArn"] for r in cluster["IamRoles"]] == [role["Arn"]]
     assert [g["VpcSecurityGroupId"] for g in cluster["VpcSecurityGroups"]] == [group["GroupId"]]
     assert {t["Key"]: t["Value"] for t in cluster["Tags"]}["SparkifyName"] == "sparkify"
@@ -291,7 +291,7 @@ def test_status_then_down_then_down_again(aws: MotoAccount, capsys, name: str) -
     assert role_arn in out
     assert "may read      s3://udacity-dend/*" in out
     assert f"({group['GroupId']} in {group['VpcId']}): TCP 5439 from {MY_CIDR}" in out
-    assert f"{name}-cluster: available, dc2.large x 2, {cluster['Endpoint']['Address']}:5439" in out
+    assert f"{name}-cluster: available, ra3.large x 2, {cluster['Endpoint']['Address']}:5439" in out
     assert exports(out)["REDSHIFT_IAM_ROLE_ARN"] == role_arn
     assert PASSWORD not in out
 
@@ -349,10 +349,10 @@ def test_resources_not_made_by_up_are_never_adopted_or_deleted(aws: MotoAccount,
 
 def test_up_resumes_a_paused_cluster_and_honours_region_and_size(aws: MotoAccount, capsys, name: str) -> None:
     argv = ("--name", name, "--region", "eu-west-1")
-    size = ("--nodes", "1", "--node-type", "ra3.large", "--allow-cidr", MY_CIDR)
+    size = ("--nodes", "1", "--node-type", "ra3.xlplus", "--allow-cidr", MY_CIDR)
     assert infra(capsys, "up", *argv, *size, *FAST)[0] == 0
     (cluster,) = clusters(aws, name, "eu-west-1")
-    assert (cluster["NodeType"], cluster["NumberOfNodes"]) == ("ra3.large", 1)
+    assert (cluster["NodeType"], cluster["NumberOfNodes"]) == ("ra3.xlplus", 1)
     assert ".eu-west-1." in cluster["Endpoint"]["Address"]
     assert clusters(aws, name) == []  # nothing in the default region
 
@@ -498,3 +498,37 @@ def test_serverless_up_status_down(aws: MotoAccount, capsys, name: str) -> None:
         f"security group {group['GroupId']}, IAM role {name}-redshift-s3-read"
     )
     assert roles(aws, name) == [] and groups(aws, name) == []
+
+def test_up_says_the_source_buckets_region_and_grants_decrypt_with_the_kms_key(
+    aws: MotoAccount, capsys, name: str
+) -> None:
+    """COPY's REGION must be the bucket's: `up` asks S3 (GetBucketLocation), says it, and exports it; an SSE-KMS
+    source needs kms:Decrypt on its key, and on nothing else."""
+    bucket = f"{name}-frankfurt-source"
+    aws.client("s3", region_name="eu-central-1").create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"}
+    )
+    key = "arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    argv = ("--name", name, "--allow-cidr", MY_CIDR, "--source", f"s3://{bucket}/raw", "--kms-key", key)
+    code, out, err = infra(capsys, "up", *argv, *FAST)
+    assert code == 0, err
+    assert f"source bucket {bucket} is in eu-central-1 (the warehouse is in us-west-2" in err
+    assert exports(out)["REDSHIFT_COPY_REGION"] == "eu-central-1"
+    iam = aws.client("iam")
+    document = iam.get_role_policy(RoleName=f"{name}-redshift-s3-read", PolicyName="read-sparkify-source")
+    statements = document["PolicyDocument"]
+    statements = (json.loads(statements) if isinstance(statements, str) else statements)["Statement"]
+    assert [(s["Action"], s["Resource"]) for s in statements if s["Action"].startswith("kms:")] == [
+        ("kms:Decrypt", key)
+    ]
+    assert infra(capsys, "down", "--name", name, *FAST)[0] == 0
+
+
+def test_up_goes_on_when_s3_will_not_say_the_buckets_region(aws: MotoAccount, capsys, name: str) -> None:
+    code, out, err = infra(
+        capsys, "up", "--name", name, "--allow-cidr", MY_CIDR, "--source", "s3://no-such-sparkify-bucket", *FAST
+    )
+    assert code == 0, err
+    assert "source bucket no-such-sparkify-bucket: S3 did not say its region" in err
+    assert "REDSHIFT_COPY_REGION" not in exports(out)
+    assert infra(capsys, "down", "--name", name, *FAST)[0] == 0

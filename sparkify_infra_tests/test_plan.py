@@ -175,7 +175,7 @@ def test_plan_from_args_uses_environment_defaults() -> None:
     assert (plan.db_name, plan.master_user, plan.node_type, plan.node_count) == (
         "dwh",
         "admin_user",
-        "dc2.large",
+        "ra3.large",  # DC2 may no longer be creatable
         2,
     )
     assert not plan.serverless
@@ -250,3 +250,43 @@ def test_aws_step_names_the_failed_step() -> None:
     assert (
         str(caught.value) == "could not create IAM role sparkify-redshift-s3-read: AccessDenied: not allowed"
     )
+
+
+# -- the partition, SSE-KMS ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("us-west-2", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov"), ("cn-future-9", "aws-cn")],
+)
+def test_s3_arns_are_in_the_partition_of_the_region(region: str, partition: str) -> None:
+    plan = Plan(region=region, bucket="my-bucket", prefix="raw/")
+    assert plan.partition == partition
+    resources = {s["Resource"] for s in read_policy(plan.bucket, plan.prefix, plan.partition)["Statement"]}
+    assert resources == {f"arn:{partition}:s3:::my-bucket", f"arn:{partition}:s3:::my-bucket/raw/*"}
+
+
+KEY = "arn:aws:kms:us-west-2:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def test_a_kms_key_lets_the_role_decrypt_with_that_key_only() -> None:
+    statements = read_policy("my-bucket", "", "aws", KEY)["Statement"]
+    (decrypt,) = [s for s in statements if s["Action"] == "kms:Decrypt"]
+    assert decrypt == {"Sid": "DecryptSourceObjects", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY}
+    assert not any(s["Action"] == "kms:Decrypt" for s in read_policy("my-bucket", "")["Statement"])
+
+
+def test_the_kms_key_comes_from_the_option_or_the_environment_and_is_checked() -> None:
+    up = ("up", "--allow-cidr", "203.0.113.7", "--region", "us-west-2")
+    assert plan_from_args(_args(*up, "--kms-key", KEY), {}).kms_key_arn == KEY
+    assert plan_from_args(_args(*up), {"SPARKIFY_INFRA_KMS_KEY": KEY}).kms_key_arn == KEY
+    assert plan_from_args(_args(*up), {}).kms_key_arn is None
+    with pytest.raises(ConfigError, match="--kms-key .* not a KMS key ARN"):
+        plan_from_args(_args(*up, "--kms-key", "arn:aws:kms:us-west-2:123456789012:alias/sparkify"), {})
+    with pytest.raises(ConfigError, match="--kms-key .* partition aws, not aws-cn"):
+        plan_from_args(_args(*up, "--region", "cn-north-1", "--kms-key", KEY), {})
+
+
+def test_the_copy_region_is_exported_when_known() -> None:
+    connection = Connection("h.example.com", 5439, "dev", "awsuser", "arn:aws:iam::123456789012:role/r")
+    assert "REDSHIFT_COPY_REGION" not in connection.exports()
+    with_region = Connection("h.example.com", 5439, "dev", "awsuser", "arn:aws:iam::123456789012:role/r", "eu-west-1")
+    assert with_region.exports()["REDSHIFT_COPY_REGION"] == "eu-west-1"

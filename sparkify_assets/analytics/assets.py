@@ -20,6 +20,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, 
 
 from sparkify_assets.metadata import build_line, partition_metadata, rows_per_day, window_metadata
 from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
+from sparkify_assets.retries import retry_transient_warehouse_errors
 from sparkify_assets.warehouse.engine import Warehouse
 from sparkify_assets.warehouse.sql import read_sql
 
@@ -160,8 +161,9 @@ def _build(table: DashboardTable) -> AssetsDefinition:
     def _asset(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
         window = DayWindow.from_time_window(*context.partition_time_window)
         started = perf_counter()
-        warehouse.create_tables()  # the star tables it reads exist even on a warehouse where nothing else ran
-        warehouse.run_script(read_sql(SQL / table.build_sql), window.sql_params)
+        with retry_transient_warehouse_errors():  # a concurrent run's transaction on the same tables
+            warehouse.create_tables()  # the star tables it reads exist even on a warehouse where nothing else ran
+            warehouse.run_script(read_sql(SQL / table.build_sql), window.sql_params)
         figures = daily_figures(warehouse, table, window)
         rows = rows_per_day(warehouse, table.name, "partition_day", window)
         partition_metadata(context, {day: {"dagster/row_count": rows[day], **figures[day]} for day in window.days})

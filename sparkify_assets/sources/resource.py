@@ -13,6 +13,7 @@ from dagster import ConfigurableResource
 from dagster_aws.s3 import S3Resource
 from pydantic import Field, field_validator
 
+from sparkify_assets.sources.bucket_region import bucket_region
 from sparkify_assets.sources.errors import OutsideSourceRoot, SourceError, SourceObjectMissing, s3_error
 from sparkify_assets.sources.layout import SONG_PREFIX, is_song_key
 from sparkify_assets.sources.read_ahead import read_ahead
@@ -133,6 +134,17 @@ class SparkifySource(ConfigurableResource):
         except (ClientError, BotoCoreError) as exc:
             raise s3_error(f"cannot list {self.location(under)}", exc) from exc
         return keys
+
+    def bucket_region(self) -> str:
+        """The region of the source bucket, asked of S3 (`bucket_region.py`), for Redshift COPY's REGION."""
+        try:
+            return bucket_region(self._client(), self.bucket)
+        except (ClientError, BotoCoreError) as exc:
+            raise s3_error(
+                f"cannot ask S3 the region of bucket {self.bucket} (GetBucketLocation, HeadBucket); "
+                "set REDSHIFT_COPY_REGION to it",
+                exc,
+            ) from exc
 
     # -- internals ---------------------------------------------------------------------------------------
     def _client(self) -> Any:

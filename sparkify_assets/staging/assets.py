@@ -3,22 +3,15 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dagster import AssetExecutionContext, Backoff, Failure, Jitter, MaterializeResult, RetryPolicy, asset
+from dagster import AssetExecutionContext, Failure, MaterializeResult, asset
 
 from sparkify_assets.metadata import load_metadata, partition_metadata, rows_per_day, table_metadata, window_metadata
 from sparkify_assets.partitions import DayWindow, daily_partitions, requested_by, single_run_backfill
+from sparkify_assets.retries import LOAD_RETRY_POLICY
 from sparkify_assets.sources.errors import SourceError, SourceObjectMissing, SourceUnreachable
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import Warehouse
 from sparkify_assets.warehouse.layout import TableLayoutMismatch
-
-#: Retried: transient faults, that is S3 still throttled, failing (5xx) or unreachable once boto3's own
-#: retries are spent (SourceUnreachable), and warehouse errors such as a dropped connection. Each attempt is
-#: one transaction, so a retry repeats the load from scratch. Not retried: every other source error (a
-#: missing day file or bucket, AccessDenied, bad credentials, a bad SPARKIFY_SOURCE, COPY's prefix clash)
-#: and a warehouse table laid out otherwise than the code creates it, which fail the step at once
-#: (`permanent_errors_fail_at_once`).
-LOAD_RETRY_POLICY = RetryPolicy(max_retries=2, delay=2, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
 @contextmanager

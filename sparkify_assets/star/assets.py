@@ -19,6 +19,7 @@ from sparkify_assets.metadata import (
     window_metadata,
 )
 from sparkify_assets.partitions import DayWindow, daily_partitions, single_run_backfill
+from sparkify_assets.retries import retry_transient_warehouse_errors
 from sparkify_assets.warehouse.engine import Warehouse
 from sparkify_assets.warehouse.sql import read_sql
 
@@ -45,8 +46,9 @@ GROUP BY partition_day
 def build(warehouse: Warehouse, sql_file: str, window: DayWindow | None = None) -> float:
     """Run one file of `star/sql/` for the window (or for all data) in one transaction; the seconds it took."""
     started = perf_counter()
-    warehouse.create_tables()  # a star asset may be the first this warehouse materializes
-    warehouse.run_script(read_sql(SQL / sql_file), window.sql_params if window else {})
+    with retry_transient_warehouse_errors():  # a concurrent run's transaction on the same tables
+        warehouse.create_tables()  # a star asset may be the first this warehouse materializes
+        warehouse.run_script(read_sql(SQL / sql_file), window.sql_params if window else {})
     return perf_counter() - started
 
 

@@ -58,6 +58,11 @@ class FileLoad:
     rejected: int
 
 
+class TransientWarehouseError(RuntimeError):
+    """The warehouse aborted a transaction for a reason of the moment (Redshift's serializable isolation
+    violation, a concurrent run's doing): running the step again may succeed. The assets retry it."""
+
+
 class TooManyRejects(SourceError):
     """More of a file's records were rejected than SPARKIFY_MAX_REJECT_PERCENT allows: it looks broken."""
 
@@ -146,17 +151,26 @@ class Warehouse(ConfigurableResource):
         The tables' layout is verified before the views, which would otherwise fail on a missing column in
         the engine's own words: once a session (a run), every time outside one.
         """
-        tables_sql = self.engine_sql / "create_tables.sql"
         with self.transaction() as cursor:
-            self.create_schema(cursor)
-            run_file(cursor, tables_sql)
-            if self.session is None or self._layout_verified_for is not self.session:
-                catalogue = cursor.execute(layout_query(self.table_schema)).fetchall()
-                verify_layout(self.table_schema, tables_sql, catalogue)
-            run_file(cursor, self.engine_sql / "create_functions.sql")  # f_epoch_ms_to_timestamp, for the views
-            run_file(cursor, STG_VIEWS_SQL)
-            run_file(cursor, SHARED_SQL / "create_star_views.sql")
+            self.create_missing_tables(cursor)
+            self.create_views(cursor)
         self._layout_verified_for = self.session
+
+    def create_missing_tables(self, cursor: Cursor) -> None:
+        """The schema and every table that does not exist yet (the first part of `create_tables`)."""
+        self.create_schema(cursor)
+        run_file(cursor, self.engine_sql / "create_tables.sql")
+
+    def create_views(self, cursor: Cursor) -> None:
+        """The tables' layout verified (once a session), then the function and the views (the rest of
+        `create_tables`)."""
+        if self.session is None or self._layout_verified_for is not self.session:
+            tables_sql = self.engine_sql / "create_tables.sql"
+            catalogue = cursor.execute(layout_query(self.table_schema)).fetchall()
+            verify_layout(self.table_schema, tables_sql, catalogue)
+        run_file(cursor, self.engine_sql / "create_functions.sql")  # f_epoch_ms_to_timestamp, for the views
+        run_file(cursor, STG_VIEWS_SQL)
+        run_file(cursor, SHARED_SQL / "create_star_views.sql")
 
     def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
         """Run every statement of ``sql`` in one transaction."""

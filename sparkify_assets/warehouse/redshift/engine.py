@@ -7,6 +7,10 @@ every transform is one transaction, with BEGIN and COMMIT sent as statements so 
 the whole story: one statement per ``cursor.execute`` (redshift-connector takes one at a time), and never
 TRUNCATE, which would commit the transaction half-way on Redshift.
 
+Every writing transaction starts by locking the tables it uses, in one fixed order (`locks.py`), so that two
+runs on the same tables wait for each other instead of failing with error 1023; what still fails with 1023 is
+a `SerializationConflict`, which the assets retry.
+
 A run uses one connection (opened on first use, closed when the run's resources are torn down); the
 SQL never depends on what a query answered, so `sparkify sql` can print the statements of a run from a
 recording stand-in (`recording.py`). The settings and their checks are in `settings.py`.
@@ -22,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import boto3
 import redshift_connector
+from botocore.exceptions import BotoCoreError, ClientError
 from dagster import InitResourceContext
 from pydantic import PrivateAttr
 
@@ -31,9 +37,10 @@ from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
 from sparkify_assets.sources.layout import JSONPATHS_KEY, SONG_PREFIX, event_key
 from sparkify_assets.sources.records import JSON_TEXT_HEAD_BYTES, require_json_text
 from sparkify_assets.sources.resource import SparkifySource
-from sparkify_assets.warehouse.engine import SHARED_SQL, Cursor, FileLoad, Log, run_file
-from sparkify_assets.warehouse.redshift.settings import RedshiftSettings
-from sparkify_assets.warehouse.sql import Identifier, SqlValue, statements
+from sparkify_assets.warehouse.engine import SHARED_SQL, Cursor, FileLoad, Log, TransientWarehouseError, run_file
+from sparkify_assets.warehouse.redshift.locks import created_tables, lock_statement, tables_used, view_tables
+from sparkify_assets.warehouse.redshift.settings import SETTINGS, RedshiftSettings
+from sparkify_assets.warehouse.sql import Identifier, SqlValue, read_sql, statements
 
 SQL = Path(__file__).parent / "sql"
 
@@ -62,10 +69,21 @@ _SOURCE_REFUSED = re.compile(
     r"|\b(?:AccessDenied|NoSuchBucket|InvalidAccessKeyId)\b",
     re.IGNORECASE,
 )
+#: What Redshift answers when COPY's REGION is not the bucket's: S3's 301 PermanentRedirect. Permanent: the
+#: setting (or the bucket) must change (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-source-s3.html#copy-region).
+_WRONG_REGION = re.compile(r"Status 301\b|\bPermanentRedirect\b", re.IGNORECASE)
+#: Redshift's serializable isolation violation, ERROR 1023 (redshift-connector puts the code in the message
+#: field 'M'): https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation-serializable-isolation-troubleshooting.html
+_SERIALIZATION_CONFLICT = re.compile(r"Serializable isolation violation|\bERROR:\s*1023\b|'M':\s*'1023'", re.IGNORECASE)
 
 
 class CopyMismatch(RuntimeError):
     """COPY reported a row count that is not what landed in its table."""
+
+
+class SerializationConflict(TransientWarehouseError):
+    """Redshift aborted the transaction with error 1023: a concurrent transaction used the same tables in an
+    order that cannot be serialized. AWS's first advice is to run the transaction again."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,10 @@ class _Copy:
 
 _EVENTS = _Copy(SQL / "copy_events.sql", SQL / "stage_events.sql", Identifier("staging_events_copy"))
 _SONGS = _Copy(SQL / "copy_songs.sql", SQL / "stage_songs.sql", Identifier("staging_songs_copy"))
+#: The lines COPY skipped, read from SYS on every deployment; their raw text, added from STL where it is known.
+_LOAD_ERRORS_SQL = (SQL / "load_errors.sql", SQL / "load_errors_raw_lines.sql")
+#: What a load of event days runs around its COPYs (`Warehouse.start_event_window`, `finish_event_window`).
+_EVENT_WINDOW_SQL = (SHARED_SQL / "note_users_to_refresh.sql", SHARED_SQL / "clear_event_window.sql")
 
 
 class RedshiftWarehouse(RedshiftSettings):
@@ -91,6 +113,10 @@ class RedshiftWarehouse(RedshiftSettings):
     """
 
     _connection: Any = PrivateAttr(default=None)
+    #: COPY's REGION when REDSHIFT_COPY_REGION is not set: the bucket's, asked of S3 once a run.
+    _bucket_region: str | None = PrivateAttr(default=None)
+    #: Whether load errors get their raw lines from STL: decided once a run (`single_az_cluster`).
+    _raw_lines: bool | None = PrivateAttr(default=None)
 
     # -- the run's resource -----------------------------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:
@@ -143,19 +169,31 @@ class RedshiftWarehouse(RedshiftSettings):
         return connection
 
     @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        """A cursor inside one transaction: COMMIT on success, ROLLBACK on any error."""
+    def transaction(self, locks: Sequence[str] = ()) -> Iterator[Any]:
+        """A cursor inside one transaction: COMMIT on success, ROLLBACK on any error.
+
+        ``locks``: the tables the transaction uses, locked by its first statement (`locks.py`). Error 1023
+        (serializable isolation violation), from any statement or the COMMIT, becomes SerializationConflict.
+        """
         with self.cursor() as cursor:
             cursor.execute("BEGIN")
             try:
+                lock = lock_statement(locks)
+                if lock is not None:
+                    cursor.execute(lock)
                 yield cursor
-            except BaseException:
+            except BaseException as exc:
                 try:
                     cursor.execute("ROLLBACK")
                 except Exception:
                     self.close()  # the server rolls back a transaction whose session ends
+                _raise_if_conflict(exc, locks)
                 raise
-            cursor.execute("COMMIT")
+            try:
+                cursor.execute("COMMIT")
+            except redshift_connector.Error as exc:
+                _raise_if_conflict(exc, locks)
+                raise
 
     # -- Warehouse ---------------------------------------------------------------------------------------
     @property
@@ -180,6 +218,31 @@ class RedshiftWarehouse(RedshiftSettings):
         if self.schema_name != "public":
             self._execute(cursor, _CREATE_SCHEMA, {"schema": self.schema})
 
+    def create_tables(self) -> None:
+        """As on every engine (`Warehouse.create_tables`), in two transactions: the missing tables first, which
+        locks nothing (LOCK can only name tables that exist, and on existing tables the statements do nothing),
+        then the layout check and the views, which locks the tables the views read."""
+        with self.transaction() as cursor:
+            self.create_missing_tables(cursor)
+        with self.transaction(locks=sorted(set().union(*view_tables().values()))) as cursor:
+            self.create_views(cursor)
+        self._layout_verified_for = self.session
+
+    def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
+        """Every statement of ``sql`` in one transaction that first locks the tables they use. A script that
+        starts by creating its own table (``CREATE TABLE IF NOT EXISTS``, the analytics tables) creates it in
+        a transaction before, so that the table exists to be locked."""
+        script = statements(sql, params)
+        first_other = next((i for i, statement in enumerate(script) if not created_tables([statement])), len(script))
+        creating, rest = script[:first_other], script[first_other:]
+        if creating:
+            with self.transaction() as cursor:
+                for statement in creating:
+                    cursor.execute(statement)
+        with self.transaction(locks=tables_used(rest, also=created_tables(creating))) as cursor:
+            for statement in rest:
+                cursor.execute(statement)
+
     def query(self, sql: str, params: Mapping[str, SqlValue] | None = None) -> list[tuple[Any, ...]]:
         with self.cursor() as cursor:
             return self._fetch(cursor, sql, params or {})
@@ -197,18 +260,19 @@ class RedshiftWarehouse(RedshiftSettings):
             # array...), which fails the partition naming the file, as on DuckDB (which also scans it all).
             require_json_text(key, source.read_head(key, JSON_TEXT_HEAD_BYTES))
         loads: list[FileLoad] = []
-        with self.transaction() as cursor:
+        copy_params = self._copy_params(source, log)
+        with self.transaction(locks=self._load_tables(_EVENTS, _EVENT_WINDOW_SQL)) as cursor:
             self.start_event_window(cursor, window)
             for key, day in keys.items():
                 started = time.perf_counter()
                 params = {
-                    **self._copy_params(),
+                    **copy_params,
                     "object_uri": source.location(key),
                     "jsonpaths_uri": source.location(JSONPATHS_KEY),
                     "source_key": key,
                     "partition_day": day,
                 }
-                load = self._copy(cursor, _EVENTS, params)
+                load = self._copy(cursor, _EVENTS, params, source)
                 loads.append(load)
                 log(
                     f"{source.location(key)}: {load.records} records, {load.loaded} loaded, "
@@ -221,14 +285,14 @@ class RedshiftWarehouse(RedshiftSettings):
         _require_s3(source)
         started = time.perf_counter()
         params = {
-            **self._copy_params(),
+            **self._copy_params(source, log),
             "prefix_uri": source.location(SONG_PREFIX),
             "source_key": SONG_PREFIX,
             "partition_day": None,
         }
-        with self.transaction() as cursor:
+        with self.transaction(locks=self._load_tables(_SONGS, (SHARED_SQL / "clear_songs.sql",))) as cursor:
             run_file(cursor, SHARED_SQL / "clear_songs.sql")
-            load = self._copy(cursor, _SONGS, params)
+            load = self._copy(cursor, _SONGS, params, source)
             self.require_few_rejects([load], catalogue=source.location(SONG_PREFIX))
         log(
             f"{source.location(SONG_PREFIX)}: one COPY, {load.records} records, {load.loaded} loaded, "
@@ -237,26 +301,64 @@ class RedshiftWarehouse(RedshiftSettings):
         return [load]
 
     # -- internals ---------------------------------------------------------------------------------------
-    def _copy_params(self) -> dict[str, SqlValue]:
+    def _copy_params(self, source: SparkifySource, log: Log) -> dict[str, SqlValue]:
         self.validate_sql_settings()
-        return {"iam_role_arn": self.iam_role_arn, "copy_region": self.copy_region, "max_errors": self.max_errors}
+        return {
+            "iam_role_arn": self.iam_role_arn,
+            "copy_region": self.source_region(source, log),
+            "max_errors": self.copy_maxerror,
+        }
 
-    def _copy(self, cursor: Any, copy: _Copy, params: Mapping[str, SqlValue]) -> FileLoad:
+    def source_region(self, source: SparkifySource, log: Log) -> str:
+        """COPY's REGION: REDSHIFT_COPY_REGION, else the source bucket's region, asked of S3 once a run (COPY
+        assumes the cluster's own region otherwise, and S3 answers 301 for a bucket elsewhere)."""
+        if self.copy_region:
+            return self.copy_region
+        if self._bucket_region is None:
+            self._bucket_region = source.bucket_region()
+            log(f"s3://{source.bucket} is in {self._bucket_region} (asked S3: REDSHIFT_COPY_REGION is not set)")
+        return self._bucket_region
+
+    def single_az_cluster(self) -> bool:
+        """Whether the warehouse is positively known to be a single-AZ provisioned cluster, the one kind whose
+        STL_LOAD_ERRORS holds the raw text of the lines COPY skipped: a cluster named by
+        REDSHIFT_CLUSTER_IDENTIFIER whose DescribeClusters answer says MultiAZ is off. Anything else (Serverless,
+        a Multi-AZ cluster, a host alone, an answer that cannot be had) reads SYS_LOAD_ERROR_DETAIL only
+        (Multi-AZ is monitored through SYS views:
+        https://docs.aws.amazon.com/redshift/latest/mgmt/monitoring-multi-az-query.html)."""
+        if self.is_serverless or not self.cluster_identifier:
+            return False
+        try:
+            client = boto3.client("redshift", region_name=self.aws_region)
+            (cluster,) = client.describe_clusters(ClusterIdentifier=self.cluster_identifier)["Clusters"]
+        except (BotoCoreError, ClientError, ValueError):
+            return False
+        return says_single_az(cluster)
+
+    def _load_tables(self, copy: _Copy, around: Sequence[Path]) -> list[str]:
+        """The tables a staging load uses: those its SQL files name (`locks.py`)."""
+        files = (*around, copy.sql, copy.rules, *_LOAD_ERRORS_SQL, SQL / "record_load.sql", SQL / "drop_copied.sql")
+        return tables_used([*(read_sql(path) for path in files), _COUNT_COPIED])
+
+    def _copy(self, cursor: Any, copy: _Copy, params: Mapping[str, SqlValue], source: SparkifySource) -> FileLoad:
         """COPY one source into staging (and its bad records into staging_rejects), inside the open transaction."""
         params = {**params, "copy_table": copy.table}
         try:
             run_file(cursor, copy.sql, params)
         except redshift_connector.ProgrammingError as exc:
+            if _WRONG_REGION.search(str(exc)):
+                raise SourceError(self._wrong_region(source, params, exc)) from exc
             if _SOURCE_REFUSED.search(str(exc)):
-                source = params.get("object_uri") or params.get("prefix_uri")
-                raise SourceError(f"COPY cannot read {source} with {self.iam_role_arn}: {exc}") from exc
+                location = params.get("object_uri") or params.get("prefix_uri")
+                raise SourceError(f"COPY cannot read {location} with {self.iam_role_arn}: {exc}") from exc
             raise
         ((copy_count,),) = self._fetch(cursor, _LAST_COPY_COUNT, {})
-        # Serverless keeps the lines COPY skipped in another system table than a provisioned cluster does.
-        if self.is_serverless:
-            run_file(cursor, SQL / "load_errors_serverless.sql")
-        else:
-            run_file(cursor, SQL / "load_errors_provisioned.sql")
+        load_errors, raw_lines = _LOAD_ERRORS_SQL
+        run_file(cursor, load_errors)
+        if self._raw_lines is None:
+            self._raw_lines = self.single_az_cluster()
+        if self._raw_lines:
+            run_file(cursor, raw_lines)
         run_file(cursor, copy.rules, params)
         run_file(cursor, SQL / "record_load.sql", params)
         ((landed, rejected_by_rules, skipped_by_copy),) = self._fetch(cursor, _COUNT_COPIED, params)
@@ -275,6 +377,21 @@ class RedshiftWarehouse(RedshiftSettings):
             rejected=skipped_by_copy + rejected_by_rules,
         )
 
+    def _wrong_region(self, source: SparkifySource, params: Mapping[str, SqlValue], exc: Exception) -> str:
+        """The message for S3's 301 to COPY: the region COPY was sent, where it came from, and the bucket's."""
+        try:
+            actual = f"is in {source.bucket_region()}"
+        except SourceError as lookup:
+            actual = f"is in a region S3 would not tell ({lookup})"
+        sent = params.get("copy_region")
+        given = f"{SETTINGS['copy_region']}={sent}" if self.copy_region else f"{sent}, asked of S3"
+        return (
+            f"COPY cannot read {params.get('object_uri') or params.get('prefix_uri')}: S3 answered 301 "
+            f"PermanentRedirect, the bucket is not in COPY's REGION ({given}); bucket {source.bucket} {actual}. "
+            f"Set {SETTINGS['copy_region']} to the bucket's region, or unset it to have it asked of S3. "
+            f"Redshift said: {exc}"
+        )
+
     def _execute(self, cursor: Any, sql: str, params: Mapping[str, SqlValue]) -> None:
         (statement,) = statements(sql, params)
         cursor.execute(statement)
@@ -282,6 +399,22 @@ class RedshiftWarehouse(RedshiftSettings):
     def _fetch(self, cursor: Any, sql: str, params: Mapping[str, SqlValue]) -> list[tuple[Any, ...]]:
         self._execute(cursor, sql, params)
         return [tuple(row) for row in cursor.fetchall()]
+
+
+def says_single_az(cluster: Mapping[str, Any]) -> bool:
+    """Whether a DescribeClusters cluster says it is in one Availability Zone: MultiAZ "Disabled" (or false). No
+    MultiAZ answer says nothing (https://docs.aws.amazon.com/redshift/latest/APIReference/API_Cluster.html)."""
+    return str(cluster.get("MultiAZ", "")).strip().lower() in {"disabled", "false"}
+
+
+def _raise_if_conflict(exc: BaseException, locks: Sequence[str]) -> None:
+    """Raise SerializationConflict in place of Redshift's error 1023."""
+    if isinstance(exc, redshift_connector.Error) and _SERIALIZATION_CONFLICT.search(str(exc)):
+        tables = ", ".join(locks) or "no table locked"
+        raise SerializationConflict(
+            f"Redshift aborted the transaction (locked: {tables}) with a serializable isolation violation, "
+            f"error 1023: another transaction used the same tables at the same time. Retried. Redshift said: {exc}"
+        ) from exc
 
 
 def _quietly(close: Callable[[], Any]) -> None:

@@ -16,9 +16,12 @@ from typing import Any
 import redshift_connector
 from dagster import ResourceDependency
 
+from sparkify_assets.sources.resource import SparkifySource
+from sparkify_assets.warehouse.engine import Log
 from sparkify_assets.warehouse.layout import expected_tables, layout_query
 from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
 from sparkify_assets.warehouse.redshift.engine import SQL, RedshiftWarehouse
+from sparkify_assets.warehouse.redshift.settings import SETTINGS
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _LAYOUT_SCHEMA = re.compile(r"\btable_schema = '([a-z_][a-z0-9_]*)'")
@@ -111,9 +114,27 @@ class RecordingRedshiftWarehouse(RedshiftWarehouse):
     """The Redshift engine against a recording connection: it never logs in, so needs no login settings."""
 
     recorder: ResourceDependency[StatementLog]
+    #: What DescribeClusters would say of the cluster (`single_az_cluster`): nothing is asked of AWS here.
+    known_single_az_cluster: bool = False
 
     def validate(self) -> None:
         self.validate_sql_settings()
+
+    def single_az_cluster(self) -> bool:
+        return self.known_single_az_cluster
+
+    def source_region(self, source: SparkifySource, log: Log) -> str:
+        """The real answer (S3 is asked when REDSHIFT_COPY_REGION is not set), with a note saying where it came
+        from: a plan (`PlannedSource`) asks nothing and names the lookup instead of a region."""
+        region = super().source_region(source, log)
+        where = (
+            f"{SETTINGS['copy_region']}={region}"
+            if self.copy_region
+            else f"{SETTINGS['copy_region']} is not set: the region of bucket {source.bucket}, asked of S3 "
+            f"(GetBucketLocation) once a run: {region}"
+        )
+        self.recorder.record(f"COPY REGION: {where}", kind="note")
+        return region
 
     def open_connection(self) -> Any:
         return RecordingConnection(self.recorder)

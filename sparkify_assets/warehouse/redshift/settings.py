@@ -49,8 +49,12 @@ _HOST = re.compile(r"[A-Za-z0-9.-]{1,253}")
 _NAME = re.compile(r"[A-Za-z0-9_.@+=-]{1,127}")
 _SSLMODES = ("verify-ca", "verify-full")
 _SERVERLESS_HOST = ".redshift-serverless.amazonaws.com"
-#: COPY's MAXERROR accepts at most this many.
-MAX_ERRORS_LIMIT = 100_000
+#: COPY's MAXERROR accepts at most this many; "if the load returns the error_count number of errors or greater,
+#: the load fails" (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-load.html#copy-maxerror),
+#: so MAXERROR n skips at most n - 1 lines.
+COPY_MAXERROR_LIMIT = 100_000
+#: The most bad lines REDSHIFT_MAXERROR may let one COPY skip: it sends one more as MAXERROR.
+MAX_ERRORS_LIMIT = COPY_MAXERROR_LIMIT - 1
 
 
 class RedshiftSettingError(ValueError):
@@ -81,7 +85,7 @@ class RedshiftSettings(Warehouse):
     serverless: bool | None = Field(
         default=None,
         description="Redshift Serverless (REDSHIFT_SERVERLESS); default: yes with a workgroup or a "
-        "*.redshift-serverless.amazonaws.com host. Decides where load errors are read.",
+        "*.redshift-serverless.amazonaws.com host. Serverless never has the raw lines of STL_LOAD_ERRORS.",
     )
     ssl: bool = Field(default=True, description="TLS to the warehouse (REDSHIFT_SSL, on by default).")
     sslmode: str = Field(default="verify-ca", description="verify-ca or verify-full (REDSHIFT_SSLMODE).")
@@ -95,13 +99,15 @@ class RedshiftSettings(Warehouse):
     iam_role_arn: str | None = Field(
         default=None, description="IAM role Redshift assumes to read the source bucket in COPY (REDSHIFT_IAM_ROLE_ARN)."
     )
-    copy_region: str = Field(
-        default="us-west-2", description="Region of the source bucket, for COPY (REDSHIFT_COPY_REGION)."
+    copy_region: str | None = Field(
+        default=None,
+        description="Region of the source bucket, for COPY's REGION (REDSHIFT_COPY_REGION); default: asked of "
+        "S3 (GetBucketLocation) once a run.",
     )
     max_errors: int = Field(
         default=1000,
-        description="COPY MAXERROR (REDSHIFT_MAXERROR): bad lines a COPY skips into staging_rejects before "
-        "it fails the load. 0 makes any bad line fail the partition.",
+        description="REDSHIFT_MAXERROR: how many bad lines one COPY may skip into staging_rejects; one more fails "
+        "the load (COPY is sent MAXERROR one higher, see `copy_maxerror`). 0 makes any bad line fail the partition.",
     )
 
     def validate(self) -> None:
@@ -119,10 +125,14 @@ class RedshiftSettings(Warehouse):
             _fail("iam_role_arn", " is not set: COPY needs the IAM role Redshift assumes to read the source bucket")
         if not _ROLE_ARN.fullmatch(self.iam_role_arn):
             _fail("iam_role_arn", f"={self.iam_role_arn!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
-        if not _REGION.fullmatch(self.copy_region):
+        if self.copy_region is not None and not _REGION.fullmatch(self.copy_region):
             _fail("copy_region", f"={self.copy_region!r} is not an AWS region (like us-west-2)")
         if not 0 <= self.max_errors <= MAX_ERRORS_LIMIT:
-            _fail("max_errors", f"={self.max_errors} is not between 0 and {MAX_ERRORS_LIMIT} (COPY's limit)")
+            _fail(
+                "max_errors",
+                f"={self.max_errors} is not between 0 and {MAX_ERRORS_LIMIT} "
+                f"(COPY's MAXERROR is at most {COPY_MAXERROR_LIMIT}, and fails at that many bad lines)",
+            )
 
     def connect_options(self) -> dict[str, Any]:
         """The keyword arguments of `redshift_connector.connect`, checked; holds the password, never log it."""
@@ -177,6 +187,12 @@ class RedshiftSettings(Warehouse):
             if self.user:
                 options["db_user"] = self.user
         return options
+
+    @property
+    def copy_maxerror(self) -> int:
+        """What COPY is sent as MAXERROR: one more than REDSHIFT_MAXERROR, since COPY fails the load when it
+        meets MAXERROR errors (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-load.html)."""
+        return self.max_errors + 1
 
     @property
     def is_serverless(self) -> bool:

@@ -15,16 +15,24 @@ import boto3
 import pytest
 import redshift_connector
 from dagster import ExecuteInProcessResult
+from dagster_aws.s3 import S3Resource
+from sqlglot import exp as sqlglot_exp
 
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import NotJsonText, SourceError, SourceObjectMissing
+from sparkify_assets.sources.layout import JSONPATHS_KEY, event_key
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import FileLoad
 from sparkify_assets.warehouse.layout import layout_query
 from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
-from sparkify_assets.warehouse.redshift.engine import CopyMismatch
+from sparkify_assets.warehouse.redshift.engine import (
+    CopyMismatch,
+    RedshiftWarehouse,
+    SerializationConflict,
+    says_single_az,
+)
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection, catalogue_as_created
-from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph
+from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph, step_events
 from sparkify_assets_tests.warehouse.conftest import (
     BUCKET,
     PREFIX,
@@ -60,7 +68,10 @@ def test_every_statement_of_a_partition_run_is_one_valid_redshift_statement(reco
     steps = {statement.step for statement in recorded.statements}
     assert {"staging_events", "staging_songs", "songplays", "checks of songplays"} <= steps
     for statement in recorded.sql:
-        parse_redshift(statement)
+        if statement.startswith("LOCK "):  # sqlglot keeps LOCK as an opaque command: its one form, checked here
+            assert re.fullmatch(r'LOCK "[a-z_]+"(?:, "[a-z_]+")*', statement), statement
+        else:
+            parse_redshift(statement)
 
 
 def test_ddl_creates_every_table_with_distribution_and_sort_keys(recorded: StatementLog) -> None:
@@ -116,7 +127,8 @@ def test_users_are_rebuilt_for_the_window_and_every_user_whose_staged_events_cha
     clear = next(i for i, s in enumerate(load) if s.startswith("DELETE FROM staging_events"))
     assert len(notes) == 2 and notes[0] < clear < notes[1]
     (transaction,) = [t for t in transactions(recorded.sql) if any(s.startswith("INSERT INTO users (") for s in t)]
-    delete, insert, forget = transaction
+    lock, delete, insert, forget = transaction
+    assert lock == 'LOCK "staging_events", "users", "users_to_refresh"'  # stg_events reads staging_events
     assert "SELECT user_id FROM users_to_refresh UNION" in one_line(delete)
     assert "partition_day BETWEEN DATE '2018-11-05' AND DATE '2018-11-05'" in one_line(delete)
     insert = one_line(insert)
@@ -134,26 +146,57 @@ def test_events_copy_loads_exactly_the_days_object_with_jsonpaths_role_region_an
     assert f"FROM '{SOURCE_URI}/song_data/'" in songs and "FORMAT AS JSON 'auto ignorecase'" in songs
     for copy in (events, songs):
         assert f"IAM_ROLE '{ROLE_ARN}'" in copy
-        assert "REGION 'us-west-2'" in copy
-        assert "MAXERROR 1000" in copy
+        assert "REGION 'us-west-2'" in copy  # the moto bucket's, asked of S3
+        assert "MAXERROR 1001" in copy  # REDSHIFT_MAXERROR=1000 (the default) bad lines skipped, one more fails
         assert "CREDENTIALS" not in copy and "ACCESS_KEY" not in copy
 
 
-def test_after_each_copy_the_row_count_and_load_errors_are_read(recorded: StatementLog) -> None:
+def test_after_each_copy_the_row_count_and_load_errors_are_read_from_sys(recorded: StatementLog) -> None:
+    """AWS recommends SYS_LOAD_ERROR_DETAIL on every deployment; STL_LOAD_ERRORS exists on provisioned clusters
+    only and misses concurrency-scaling queries. A cluster named only by its host (a VPC endpoint, a custom
+    domain) reads SYS too."""
     sql = recorded.sql
-    for index in [i for i, s in enumerate(sql) if s.startswith("COPY")]:
+    copies_at = [i for i, s in enumerate(sql) if s.startswith("COPY")]
+    assert len(copies_at) == 2
+    for index in copies_at:
         assert sql[index + 1] == "SELECT pg_last_copy_count()"
-        assert "FROM stl_load_errors WHERE query = pg_last_copy_id()" in one_line(sql[index + 2])
-    assert not any("sys_load_error_detail" in s for s in sql)
+        errors = one_line(sql[index + 2])
+        assert errors.startswith("CREATE TEMPORARY TABLE load_errors AS SELECT line_number,")
+        assert "FROM sys_load_error_detail WHERE query_id = pg_last_copy_id()" in errors
+        for column in ("file_name", "column_name", "error_message"):
+            assert f"TRIM({column})" in errors
+    assert not any("stl_load_errors" in s for s in sql)
 
 
-def test_serverless_reads_its_load_errors_from_sys_load_error_detail(s3_source: SparkifySource) -> None:
+@pytest.mark.parametrize(
+    "deployment",
+    [
+        {"workgroup": "sparkify", "aws_region": "us-west-2"},
+        {"host": "sparkify.example.com", "serverless": False},  # a custom domain in front of a cluster
+        {"cluster_identifier": "sparkify-cluster", "user": "loader", "aws_region": "us-west-2"},
+    ],
+)
+def test_load_errors_come_from_sys_on_every_deployment_not_known_to_be_single_az(
+    s3_source: SparkifySource, deployment: dict[str, Any]
+) -> None:
     log = StatementLog()
-    assert run_recorded(s3_source, log, workgroup="sparkify", aws_region="us-west-2").success
-    errors = [one_line(s) for s in log.sql if "load_errors AS" in s]
-    assert len(errors) == 2
-    assert all("FROM sys_load_error_detail WHERE query_id = pg_last_copy_id()" in s for s in errors)
+    recording_warehouse(log, **deployment).load_staging_events(s3_source, WINDOW, print)
+    assert any("FROM sys_load_error_detail" in s for s in log.sql)
     assert not any("stl_load_errors" in s for s in log.sql)
+
+
+def test_a_single_az_cluster_adds_the_raw_lines_from_stl_to_the_sys_rows(s3_source: SparkifySource) -> None:
+    log = StatementLog()
+    warehouse = recording_warehouse(log, known_single_az_cluster=True)
+    warehouse.load_staging_events(s3_source, WINDOW, print)
+    sql = [one_line(s) for s in log.sql]
+    read = next(i for i, s in enumerate(sql) if "FROM sys_load_error_detail" in s)
+    raw = sql[read + 1]
+    assert raw.startswith("UPDATE load_errors SET raw_text = CAST(TRIM(stl.raw_line) AS VARCHAR(1024))")
+    assert "FROM stl_load_errors AS stl WHERE stl.query = pg_last_copy_id()" in raw
+    assert "stl.line_number = load_errors.line_number AND TRIM(stl.filename) = load_errors.file_name" in raw
+    # The rejects are written after, from load_errors whichever way it was filled.
+    assert sql.index(next(s for s in sql if s.startswith("INSERT INTO staging_rejects"))) > read + 1
 
 
 def test_copy_counts_and_load_errors_reach_the_materialization_metadata(s3_source: SparkifySource) -> None:
@@ -289,11 +332,16 @@ def test_a_local_source_is_refused_naming_the_setting(tmp_path: Any) -> None:
 
 
 def test_the_table_layout_is_read_once_a_run_in_one_query_inside_the_ddl_transaction(recorded: StatementLog) -> None:
+    """The tables are created in a transaction of their own (LOCK can only name tables that exist); the layout
+    query, the function and the views follow in the next one, which locks the tables the views read."""
     assert recorded.sql.count(layout_query("public")) == 1
-    (ddl,) = [t for t in transactions(recorded.sql) if layout_query("public") in t]
-    query = ddl.index(layout_query("public"))
-    assert all(s.startswith("CREATE TABLE IF NOT EXISTS") for s in ddl[:query])
-    function, *views = ddl[query + 1 :]  # the views call the function
+    found = transactions(recorded.sql)
+    (index,) = [i for i, t in enumerate(found) if layout_query("public") in t]
+    tables, ddl = found[index - 1], found[index]
+    assert tables and all(s.startswith("CREATE TABLE IF NOT EXISTS") for s in tables)
+    lock, query, function, *views = ddl  # the views call the function
+    assert lock == 'LOCK "song_catalogue", "staging_events", "staging_songs"'
+    assert query == layout_query("public")
     assert function.startswith("CREATE OR REPLACE FUNCTION f_epoch_ms_to_timestamp(BIGINT)")
     assert views and all(s.startswith("CREATE OR REPLACE VIEW") for s in views)
 
@@ -360,3 +408,198 @@ def test_a_day_file_that_is_not_json_text_stops_the_load_before_any_copy(
     finally:
         client.put_object(Bucket=BUCKET, Key=key, Body=good)
     assert log.sql == []
+
+
+# -- COPY's REGION: the bucket's -------------------------------------------------------------------------------
+def source_in_region(endpoint: str, real_sample: Any, bucket: str, region: str | None) -> SparkifySource:
+    """The jsonpaths file and one day of the real sample in a moto bucket created in ``region`` (None: us-east-1,
+    where S3 takes no LocationConstraint and answers none)."""
+    home = {None: "us-east-1", "EU": "us-east-1"}.get(region, region)  # the endpoint moto accepts the create at
+    client = boto3.client("s3", region_name=home, endpoint_url=endpoint)
+    if bucket not in {b["Name"] for b in client.list_buckets().get("Buckets", [])}:
+        config = {"CreateBucketConfiguration": {"LocationConstraint": region}} if region else {}
+        client.create_bucket(Bucket=bucket, **config)
+    for key in (JSONPATHS_KEY, event_key(WINDOW.start_day)):
+        client.put_object(Bucket=bucket, Key=f"{PREFIX}/{key}", Body=(real_sample / key).read_bytes())
+    return SparkifySource(uri=f"s3://{bucket}/{PREFIX}", s3=S3Resource(region_name="us-west-2", endpoint_url=endpoint))
+
+
+@pytest.mark.parametrize(
+    ("bucket", "created_in", "region"),
+    [
+        ("sparkify-frankfurt", "eu-central-1", "eu-central-1"),
+        ("sparkify-virginia", None, "us-east-1"),  # no LocationConstraint
+        ("sparkify-legacy-eu", "EU", "eu-west-1"),  # S3's old name for Ireland
+    ],
+)
+def test_copy_region_is_asked_of_s3_once_a_run_when_not_set(
+    aws_test_env: str, real_sample: Any, monkeypatch: pytest.MonkeyPatch, bucket: str, created_in: str, region: str
+) -> None:
+    """Without REGION, COPY assumes the warehouse's region; the old default us-west-2 gave S3's 301 for a bucket
+    anywhere else."""
+    source = source_in_region(aws_test_env, real_sample, bucket, created_in)
+    asked: list[str] = []
+    ask = SparkifySource.bucket_region
+    monkeypatch.setattr(SparkifySource, "bucket_region", lambda self: asked.append(self.bucket) or ask(self))
+    log, said = StatementLog(), []
+    warehouse = recording_warehouse(log)
+    warehouse.load_staging_events(source, WINDOW, said.append)
+    warehouse.load_staging_songs(source, said.append)
+    assert [f"REGION '{region}'" in copy for copy in copies(log)] == [True, True]
+    assert asked == [bucket]  # once for both loads
+    assert f"s3://{bucket} is in {region} (asked S3: REDSHIFT_COPY_REGION is not set)" in said
+
+
+def test_a_set_copy_region_is_sent_without_asking_s3(
+    s3_source: SparkifySource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(SparkifySource, "bucket_region", lambda self: pytest.fail("S3 was asked"))
+    log = StatementLog()
+    recording_warehouse(log, copy_region="ap-southeast-2").load_staging_events(s3_source, WINDOW, print)
+    assert "REGION 'ap-southeast-2'" in copies(log)[0]
+
+
+def test_a_copy_that_s3_redirects_fails_at_once_naming_the_buckets_region_and_the_setting(
+    aws_test_env: str, real_sample: Any
+) -> None:
+    """S3's 301 PermanentRedirect means COPY's REGION is not the bucket's: a setting to fix, not a retry."""
+    source = source_in_region(aws_test_env, real_sample, "sparkify-frankfurt", "eu-central-1")
+    log = copy_fails_with(
+        "S3ServiceException:The bucket you are attempting to access must be addressed using the specified "
+        "endpoint. Please send all future requests to this endpoint.,Status 301,Error PermanentRedirect,Rid X"
+    )
+    result = run_graph(
+        {"warehouse": recording_warehouse(log, copy_region="us-west-2"), "source": source},
+        partition=DAY,
+        selection=["staging_events"],
+        raise_on_error=False,
+    )
+    assert_failed_at_once(
+        result,
+        "staging_events",
+        "S3 answered 301 PermanentRedirect",
+        "REDSHIFT_COPY_REGION=us-west-2",
+        "bucket sparkify-frankfurt is in eu-central-1",
+    )
+    assert log.sql[-1] == "ROLLBACK"
+
+
+# -- concurrent runs: LOCK first, error 1023 retried -----------------------------------------------------------
+def test_every_writing_transaction_first_locks_the_tables_it_uses_in_one_order(recorded: StatementLog) -> None:
+    """AWS: lock every table the transaction uses (read-only ones too) at its start, in the same order
+    everywhere. The tables are found here by sqlglot, independently of how the engine finds them."""
+    views = {"stg_events", "stg_songs", "stg_song_choice", "stg_plays"}
+    create_views = [s for s in recorded.sql if s.startswith("CREATE OR REPLACE VIEW")]
+    reads = {parse_redshift(s).this.name: _tables_named(parse_redshift(s).expression) for s in create_views}
+    assert set(reads) == views
+    temporary = {"staging_events_copy", "staging_songs_copy", "load_errors"}
+    writing = [t for t in transactions(recorded.sql) if not all(s.startswith("CREATE TABLE IF NOT EXISTS") for s in t)]
+    assert writing
+    for transaction in writing:
+        lock, *rest = transaction
+        assert lock.startswith("LOCK "), rest[0][:80]
+        locked = re.findall(r'"([a-z_]+)"', lock)
+        assert locked == sorted(locked), lock
+        named: set[str] = set()
+        for statement in rest:
+            if statement.startswith("LOCK "):
+                pytest.fail("a second LOCK in one transaction")
+            if statement.startswith(("COPY", "CREATE OR REPLACE FUNCTION")):
+                continue  # COPY's target is a temp table; the function reads no table
+            named |= _tables_named(parse_redshift(statement))
+        needed = set()
+        for name in named - temporary:
+            needed |= _behind_views(name, reads)
+        assert needed <= set(locked), (lock, needed - set(locked))
+
+
+def _tables_named(tree: sqlglot_exp.Expression) -> set[str]:
+    """The tables a statement names, without its CTEs, the catalogue and the system views."""
+    ctes = {cte.alias for cte in tree.find_all(sqlglot_exp.CTE)}
+    return {
+        table.name
+        for table in tree.find_all(sqlglot_exp.Table)
+        if table.name not in ctes and table.db != "information_schema" and not table.name.startswith(("sys_", "stl_"))
+    }
+
+
+def _behind_views(name: str, reads: dict[str, set[str]]) -> set[str]:
+    if name not in reads:
+        return {name}
+    return set().union(*(_behind_views(inner, reads) for inner in reads[name]))
+
+
+def serialization_conflict_once(at: str) -> StatementLog:
+    """A log whose server aborts the first statement starting with ``at`` with error 1023, as redshift-connector
+    reports it (the fields of the server's ErrorResponse), and runs it the next time."""
+    failed: list[str] = []
+    error = redshift_connector.ProgrammingError(
+        {
+            "S": "ERROR",
+            "C": "XX000",
+            "M": "1023",
+            "D": "Serializable isolation violation on table - 100507, transactions forming the cycle are: 1, 2",
+        }
+    )
+
+    def fail(sql: str) -> BaseException | None:
+        if sql.startswith(at) and not failed:
+            failed.append(sql)
+            return error
+        return None
+
+    return StatementLog(fail=fail)
+
+
+@pytest.mark.parametrize(("step", "statement"), [("staging_events", "COPY"), ("songplays", "DELETE FROM songplays")])
+def test_a_serializable_isolation_violation_is_retried(s3_source: SparkifySource, step: str, statement: str) -> None:
+    """AWS's first advice for error 1023 is to run the transaction again: the step is retried (after 2 s) and
+    succeeds; the aborted transaction was rolled back first."""
+    log = serialization_conflict_once(statement)
+    result = run_graph({"warehouse": recording_warehouse(log), "source": s3_source}, partition=DAY, selection=[step])
+    assert result.success
+    (retry,) = step_events(result, "STEP_UP_FOR_RETRY", step)
+    assert "1023" in str(retry.event_specific_data.error.cause or retry.event_specific_data.error)
+    first = log.sql.index(next(s for s in log.sql if s.startswith(statement)))
+    assert log.sql[first + 1] == "ROLLBACK"
+    assert [s for s in log.sql if s.startswith(statement)] == [log.sql[first]] * 2
+
+
+def test_the_engine_names_error_1023_a_serialization_conflict(s3_source: SparkifySource) -> None:
+    with pytest.raises(SerializationConflict, match=r"locked: .*staging_events.*error 1023"):
+        recording_warehouse(serialization_conflict_once("COPY")).load_staging_events(s3_source, WINDOW, print)
+
+
+# -- where the raw lines can come from ------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("answer", "single_az"),
+    [({"MultiAZ": "Disabled"}, True), ({"MultiAZ": "false"}, True), ({"MultiAZ": "Enabled"}, False), ({}, False)],
+)
+def test_only_a_cluster_that_says_it_is_single_az_counts_as_one(answer: dict[str, str], single_az: bool) -> None:
+    assert says_single_az(answer) is single_az
+
+
+def test_a_cluster_aws_says_nothing_of_reads_sys_only(monkeypatch: pytest.MonkeyPatch, moto_s3_endpoint: str) -> None:
+    """moto's DescribeClusters has no MultiAZ field: not positively single-AZ. Serverless is never asked."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_REDSHIFT", moto_s3_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    redshift = boto3.client("redshift", region_name="us-west-2", endpoint_url=moto_s3_endpoint)
+    redshift.create_cluster(
+        ClusterIdentifier="sparkify-single-az-probe",
+        NodeType="ra3.large",
+        MasterUsername="sparkify",
+        MasterUserPassword="Sparkify-Probe-1",
+        NumberOfNodes=2,
+    )
+    try:
+        login = {"user": "loader", "aws_region": "us-west-2", "iam_role_arn": ROLE_ARN}
+        cluster = RedshiftWarehouse(cluster_identifier="sparkify-single-az-probe", **login)
+        assert "MultiAZ" not in redshift.describe_clusters(ClusterIdentifier="sparkify-single-az-probe")["Clusters"][0]
+        assert cluster.single_az_cluster() is False
+        assert RedshiftWarehouse(cluster_identifier="no-such-cluster", **login).single_az_cluster() is False
+        workgroup = RedshiftWarehouse(workgroup="sparkify", aws_region="us-west-2", iam_role_arn=ROLE_ARN)
+        monkeypatch.setattr(boto3, "client", lambda *a, **k: pytest.fail("AWS was asked about a workgroup"))
+        assert workgroup.single_az_cluster() is False
+    finally:
+        redshift.delete_cluster(ClusterIdentifier="sparkify-single-az-probe", SkipFinalClusterSnapshot=True)

@@ -46,7 +46,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
         ({"schema_name": "Sparkify-Prod"}, "REDSHIFT_SCHEMA"),
         ({"copy_region": "us west 2"}, "REDSHIFT_COPY_REGION"),
         ({"max_errors": -1}, "REDSHIFT_MAXERROR"),
-        ({"max_errors": 100_001}, "REDSHIFT_MAXERROR"),
+        ({"max_errors": 100_000}, "REDSHIFT_MAXERROR"),  # would send MAXERROR 100001, past COPY's limit
         ({"host": None}, "REDSHIFT_HOST"),
         ({"host": "bad host/name"}, "REDSHIFT_HOST"),
         ({"user": None}, "REDSHIFT_USER"),
@@ -65,6 +65,15 @@ def test_a_missing_or_malformed_setting_is_named(settings: dict[str, Any], varia
     with pytest.raises(RedshiftSettingError, match=variable) as raised:
         warehouse.validate()
     assert PASSWORD not in str(raised.value)
+
+
+@pytest.mark.parametrize("skipped", [0, 1, 1000, 99_999])
+def test_maxerror_is_sent_one_higher_so_that_the_setting_is_how_many_bad_lines_are_skipped(skipped: int) -> None:
+    """COPY fails when "the load returns the error_count number of errors or greater": MAXERROR 1000 skips 999.
+    REDSHIFT_MAXERROR says how many bad lines one COPY may skip, so COPY gets one more, at most 100000."""
+    warehouse = RedshiftWarehouse(**{**PASSWORD_LOGIN, "max_errors": skipped})
+    warehouse.validate()
+    assert warehouse.copy_maxerror == skipped + 1 <= 100_000
 
 
 def test_password_login_uses_tls_a_connect_timeout_and_tcp_keepalive() -> None:

@@ -1,6 +1,6 @@
 -- ONE COPY over every song file under song_data/ into a session temp table (dropped by drop_copied.sql).
 -- JSON 'auto ignorecase' matches the song fields to the columns by name; pretty-printed files load too.
--- MAXERROR and COMPUPDATE/STATUPDATE as for the events (copy_events.sql).
+-- REGION, MAXERROR (REDSHIFT_MAXERROR + 1) and COMPUPDATE/STATUPDATE as for the events (copy_events.sql).
 -- song_id may be missing here: it is rejected with a reason in SQL, as on DuckDB.
 CREATE TEMPORARY TABLE staging_songs_copy (
     num_songs        INTEGER,
