@@ -37,7 +37,15 @@ from sparkify_assets.sources.errors import SourceError, SourceObjectMissing
 from sparkify_assets.sources.layout import JSONPATHS_KEY, SONG_PREFIX, event_key
 from sparkify_assets.sources.records import JSON_TEXT_HEAD_BYTES, require_json_text
 from sparkify_assets.sources.resource import SparkifySource
-from sparkify_assets.warehouse.engine import SHARED_SQL, Cursor, FileLoad, Log, TransientWarehouseError, run_file
+from sparkify_assets.warehouse.engine import (
+    SHARED_SQL,
+    Cursor,
+    FileLoad,
+    Log,
+    TooManyRejects,
+    TransientWarehouseError,
+    run_file,
+)
 from sparkify_assets.warehouse.redshift.locks import created_tables, lock_statement, tables_used, view_tables
 from sparkify_assets.warehouse.redshift.settings import SETTINGS, RedshiftSettings
 from sparkify_assets.warehouse.sql import Identifier, SqlValue, read_sql, statements
@@ -74,6 +82,9 @@ _SOURCE_REFUSED = re.compile(
 _WRONG_REGION = re.compile(r"Status 301\b|\bPermanentRedirect\b", re.IGNORECASE)
 #: Redshift's serializable isolation violation, ERROR 1023 (redshift-connector puts the code in the message
 #: field 'M'): https://docs.aws.amazon.com/redshift/latest/dg/c_serial_isolation-serializable-isolation-troubleshooting.html
+#: What COPY answers when it meets MAXERROR bad lines: the load fails (and its transaction with it). Permanent:
+#: the file stays as bad on the next try (https://docs.aws.amazon.com/redshift/latest/dg/copy-parameters-data-load.html#copy-maxerror).
+_TOO_MANY_LOAD_ERRORS = re.compile(r"Load into table '[^']*' failed", re.IGNORECASE)
 _SERIALIZATION_CONFLICT = re.compile(r"Serializable isolation violation|\bERROR:\s*1023\b|'M':\s*'1023'", re.IGNORECASE)
 
 
@@ -351,6 +362,13 @@ class RedshiftWarehouse(RedshiftSettings):
             if _SOURCE_REFUSED.search(str(exc)):
                 location = params.get("object_uri") or params.get("prefix_uri")
                 raise SourceError(f"COPY cannot read {location} with {self.iam_role_arn}: {exc}") from exc
+            if _TOO_MANY_LOAD_ERRORS.search(str(exc)):
+                raise TooManyRejects(
+                    f"COPY of {params.get('object_uri') or params.get('prefix_uri')} met more than "
+                    f"{SETTINGS['max_errors']}={self.max_errors} bad lines: the partition keeps its rows (their "
+                    f"reasons are in sys_load_error_detail). Fix the file, or raise {SETTINGS['max_errors']}. "
+                    f"Redshift said: {exc}"
+                ) from exc
             raise
         ((copy_count,),) = self._fetch(cursor, _LAST_COPY_COUNT, {})
         load_errors, raw_lines = _LOAD_ERRORS_SQL
