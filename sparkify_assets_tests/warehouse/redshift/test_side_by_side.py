@@ -9,6 +9,7 @@ data: the real sample for the views, hand-made records for the rules.
 from __future__ import annotations
 
 import json
+from datetime import date
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from sparkify_assets.partitions import DayWindow
+from sparkify_assets.warehouse.duckdb.engine import SQL as DUCKDB_SQL
 from sparkify_assets.warehouse.engine import STG_VIEWS_SQL
 from sparkify_assets.warehouse.redshift.engine import SQL as REDSHIFT_SQL
 from sparkify_assets.warehouse.sql import read_sql, statements
@@ -33,10 +35,12 @@ def redshift_on_duckdb(path: Path, params: dict[str, Any] | None = None) -> list
     ]
 
 
-def redshift_function_on_duckdb(name: str) -> str:
-    """Redshift's SQL UDF ``f_...`` (create_functions.sql) as a DuckDB macro ``name``: its one SELECT's
+def redshift_function_on_duckdb(name: str, function: str = "f_epoch_ms_to_timestamp") -> str:
+    """Redshift's SQL UDF ``function`` (create_functions.sql) as a DuckDB macro ``name``: its one SELECT's
     expression, translated, with the argument ``$1`` as the macro's parameter ``ms``."""
-    (statement,) = statements(read_sql(REDSHIFT_SQL / "create_functions.sql"))
+    (statement,) = [
+        s for s in statements(read_sql(REDSHIFT_SQL / "create_functions.sql")) if f"FUNCTION {function}(" in s
+    ]
     create = sqlglot.parse_one(statement, read="redshift")
     assert isinstance(create, exp.Create) and isinstance(create.expression, exp.Heredoc)
     body = sqlglot.parse_one(create.expression.name.replace("$1", "ms"), read="redshift")
@@ -76,6 +80,24 @@ def test_the_cleaning_views_agree_row_for_row_on_the_real_sample(real_sample: Pa
             "SELECT COUNT(*) FROM redshift_stg_events WHERE EXTRACT(millisecond FROM start_time) % 1000 <> 0"
         ).fetchone()
         assert with_millis > 0
+
+
+def test_days_since_epoch_agree_on_both_engines() -> None:
+    """stg_plays numbers each day's plays from f_days_since_epoch (songplay_id is stable, SPEC.md): Redshift's
+    DATEDIFF(day, ...) and DuckDB's date_diff give the same BIGINT on every day of the partitions' years and
+    around the epoch."""
+    connection = duckdb.connect()
+    for statement in statements(read_sql(DUCKDB_SQL / "create_functions.sql")):
+        connection.execute(statement)
+    connection.execute(redshift_function_on_duckdb("redshift_f_days_since_epoch", "f_days_since_epoch"))
+    days = "range(DATE '1960-01-01', DATE '2040-01-01', INTERVAL 1 DAY)"
+    differ = connection.execute(
+        f"SELECT COUNT(*), COUNT(*) FILTER (WHERE f_days_since_epoch(CAST(d AS DATE)) "
+        f"IS DISTINCT FROM redshift_f_days_since_epoch(CAST(d AS DATE))) FROM (SELECT range AS d FROM {days})"
+    ).fetchone()
+    assert differ is not None and differ[0] > 29000 and differ[1] == 0
+    days_2018_11_05 = (date(2018, 11, 5) - date(1970, 1, 1)).days
+    assert connection.execute("SELECT f_days_since_epoch(DATE '2018-11-05')").fetchone() == (days_2018_11_05,)
 
 
 # userId, ts and length as they appear in the JSON, and as COPY puts them in staging_events_copy (JSON values

@@ -49,8 +49,8 @@ SELECT
         WHEN ts_type NOT IN ('BIGINT', 'UBIGINT') OR TRY_CAST(CAST(r.ts AS VARCHAR) AS BIGINT) IS NULL
             THEN 'ts must be an integer (epoch milliseconds), got ' || CAST(r.ts AS VARCHAR)
         WHEN CAST(CAST(r.ts AS VARCHAR) AS BIGINT) NOT BETWEEN
-                CAST(partition_day - DATE '1970-01-01' AS BIGINT) * 86400000
-                AND CAST(partition_day - DATE '1970-01-01' AS BIGINT) * 86400000 + 86399999
+                date_diff('day', DATE '1970-01-01', partition_day) * 86400000
+                AND date_diff('day', DATE '1970-01-01', partition_day) * 86400000 + 86399999
             THEN 'ts ' || CAST(r.ts AS VARCHAR) || ' is not on the partition day ' || CAST(partition_day AS VARCHAR)
         WHEN user_id_type NOT IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL')
             THEN 'userId must be an integer or empty, got ' || CAST(r.userId AS VARCHAR)

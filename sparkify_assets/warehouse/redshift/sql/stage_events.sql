@@ -3,11 +3,13 @@
 -- non-empty userId must be an integer; a number is finite. CASE tests in order, so the CAST only sees
 -- digits. An optional field COPY cannot convert to its column's type (5.7 or true for an INTEGER, an
 -- out-of-range number) never got here either: COPY rejected the line, which DuckDB does the same way.
+-- The day's first millisecond: DATEDIFF(day, ...) (BIGINT) days since 1970-01-01 times 86,400,000, as
+-- https://docs.aws.amazon.com/redshift/latest/dg/r_DATEDIFF_function.html documents (not DATE - DATE).
 UPDATE staging_events_copy
 SET reason = CASE
     WHEN ts IS NULL THEN 'missing required field ts'
-    WHEN ts NOT BETWEEN CAST(:partition_day - DATE '1970-01-01' AS BIGINT) * 86400000
-                    AND CAST(:partition_day - DATE '1970-01-01' AS BIGINT) * 86400000 + 86399999
+    WHEN ts NOT BETWEEN DATEDIFF(day, DATE '1970-01-01', :partition_day) * 86400000
+                    AND DATEDIFF(day, DATE '1970-01-01', :partition_day) * 86400000 + 86399999
         THEN 'ts ' || CAST(ts AS VARCHAR) || ' is not on the partition day ' || CAST(:partition_day AS VARCHAR)
     WHEN TRIM(user_id) = '' THEN NULL
     WHEN NOT TRIM(user_id) ~ '^-?[0-9]{1,10}$'
