@@ -9,8 +9,8 @@ data: the real sample for the views, hand-made records for the rules.
 from __future__ import annotations
 
 import json
-from datetime import date
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 

@@ -71,6 +71,13 @@ CREATE TABLE IF NOT EXISTS song_catalogue (
     duration        DOUBLE
 );
 
+-- The SHA-256 of the SQL the functions and views were last created from (warehouse/engine.py,
+-- create_tables): one row. The views are created again only when they are missing or it differs.
+CREATE TABLE IF NOT EXISTS view_definitions (
+    definitions_sha256 VARCHAR NOT NULL,
+    created_at         TIMESTAMP NOT NULL
+);
+
 CREATE TABLE IF NOT EXISTS songplays (
     songplay_id BIGINT NOT NULL,
     start_time  TIMESTAMP NOT NULL,
