@@ -32,6 +32,7 @@ from sparkify_assets.sources.layout import JSONPATHS_KEY, SONG_PREFIX, event_key
 from sparkify_assets.sources.records import JSON_TEXT_HEAD_BYTES, require_json_text
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import SHARED_SQL, Cursor, FileLoad, Log, run_file
+from sparkify_assets.warehouse.layout import expected_tables
 from sparkify_assets.warehouse.redshift.settings import RedshiftSettings
 from sparkify_assets.warehouse.sql import Identifier, SqlValue, statements
 
@@ -76,10 +77,18 @@ class _Copy:
     sql: Path
     rules: Path
     table: Identifier
+    staged: str  #: the staging table the good records go to
 
 
-_EVENTS = _Copy(SQL / "copy_events.sql", SQL / "stage_events.sql", Identifier("staging_events_copy"))
-_SONGS = _Copy(SQL / "copy_songs.sql", SQL / "stage_songs.sql", Identifier("staging_songs_copy"))
+_EVENTS = _Copy(SQL / "copy_events.sql", SQL / "stage_events.sql", Identifier("staging_events_copy"), "staging_events")
+_SONGS = _Copy(SQL / "copy_songs.sql", SQL / "stage_songs.sql", Identifier("staging_songs_copy"), "staging_songs")
+
+
+def varchar_widths(table: str) -> dict[str, SqlValue]:
+    """``:<column>_width`` of each VARCHAR column of a staging table, as create_tables.sql declares it: the
+    record rules (stage_*.sql) reject a longer value, which the wide copy table let through."""
+    (definition,) = [t for t in expected_tables(SQL / "create_tables.sql") if t.name == table]
+    return {f"{column.name}_width": column.width for column in definition.columns if column.width is not None}
 
 
 class RedshiftWarehouse(RedshiftSettings):
@@ -257,7 +266,7 @@ class RedshiftWarehouse(RedshiftSettings):
             run_file(cursor, SQL / "load_errors_serverless.sql")
         else:
             run_file(cursor, SQL / "load_errors_provisioned.sql")
-        run_file(cursor, copy.rules, params)
+        run_file(cursor, copy.rules, {**params, **varchar_widths(copy.staged)})
         run_file(cursor, SQL / "record_load.sql", params)
         ((landed, rejected_by_rules, skipped_by_copy),) = self._fetch(cursor, _COUNT_COPIED, params)
         run_file(cursor, SQL / "drop_copied.sql", params)

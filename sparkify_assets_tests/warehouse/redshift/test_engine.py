@@ -23,8 +23,9 @@ from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import NotJsonText, SourceError, SourceObjectMissing
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import FileLoad
-from sparkify_assets.warehouse.layout import layout_query
+from sparkify_assets.warehouse.layout import expected_tables, layout_query
 from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
+from sparkify_assets.warehouse.redshift.engine import SQL as REDSHIFT_SQL
 from sparkify_assets.warehouse.redshift.engine import CopyMismatch
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection, catalogue_as_created
 from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph
@@ -362,6 +363,25 @@ def test_no_statement_subtracts_a_date_from_a_date(partition_range: tuple[str, s
     assert any(days_since_epoch in sql for sql in log.sql if sql.startswith("UPDATE staging_events_copy"))
     assert any(days_since_epoch in sql for sql in log.sql if "FUNCTION f_days_since_epoch" in sql)
     assert any("f_days_since_epoch(partition_day)" in sql for sql in log.sql if "VIEW stg_plays" in sql)
+
+
+@pytest.mark.parametrize("table", ["staging_events", "staging_songs"])
+def test_a_text_longer_than_its_column_is_rejected_by_the_rules_not_left_to_copy(
+    recorded: StatementLog, table: str
+) -> None:
+    """Issue 13, VARCHAR widths: COPY would fail a value longer than its column (a load error, which only
+    MAXERROR keeps from failing the load, and whose reason names no width). The copy table takes any text, and
+    the record rules reject each over-long VARCHAR column of the staging table, naming it and its width."""
+    (definition,) = [t for t in expected_tables(REDSHIFT_SQL / "create_tables.sql") if t.name == table]
+    widths = {c.name: c.width for c in definition.columns if c.width is not None and c.name not in {"source_key"}}
+    (create_copy,) = [one_line(s) for s in recorded.sql if s.startswith(f"CREATE TEMPORARY TABLE {table}_copy")]
+    (rules,) = [one_line(s) for s in recorded.sql if s.startswith(f"UPDATE {table}_copy")]
+    for column, width in widths.items():
+        assert f"{column} VARCHAR(65535)" in create_copy
+        if column == "user_id":  # an integer of at most 11 characters, or rejected before: always fits
+            continue
+        assert f"WHEN OCTET_LENGTH({column}) > {width} THEN" in rules, column
+        assert f"longer than {table}.{column} VARCHAR(' || CAST({width} AS VARCHAR) || ')'" in rules, column
 
 
 def test_a_staging_table_in_another_column_order_fails_the_step_naming_table_and_column(tmp_path: Any) -> None:
