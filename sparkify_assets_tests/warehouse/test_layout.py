@@ -5,6 +5,7 @@ keeps its rows; a table in the expected layout loads as always."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -216,3 +217,19 @@ def test_redshift_spellings_and_varchar_widths_are_compared_as_redshift_reports_
     narrowed = r"column first_name is character varying\(128\), expected VARCHAR\(256\)"
     with pytest.raises(TableLayoutMismatch, match=narrowed):
         verify_layout("public", REDSHIFT_SQL / "create_tables.sql", narrower)
+
+
+def test_docs_list_the_varchar_widths_create_tables_declares() -> None:
+    """docs/redshift.md, "VARCHAR widths": each SPEC.md table's widths, as create_tables.sql declares them."""
+    docs = (Path(__file__).parents[2] / "docs" / "redshift.md").read_text(encoding="utf-8")
+    section = docs.split("### VARCHAR widths", 1)[1].split("\n### ", 1)[0]
+    listed = {
+        row.group(1): {name: int(width) for name, width in re.findall(r"`(\w+)`(?: \(`\w+`\))? (\d+)", row.group(2))}
+        for row in re.finditer(r"^\| `(\w+)` \| (.+) \|$", section, re.MULTILINE)
+    }
+    declared = {
+        t.name: {c.name: c.width for c in t.columns if c.width}
+        for t in expected_tables(REDSHIFT_SQL / "create_tables.sql")
+    }
+    assert listed and all(listed[table] == declared[table] for table in listed)
+    assert {"staging_events", "staging_songs", "songplays", "users", "songs", "artists"} <= set(listed)
