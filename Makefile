@@ -27,7 +27,7 @@ NO_SUPERSEDED_WARNING := PYTHONWARNINGS='ignore:Function `asset_materialize_comm
 PY_SOURCES := sparkify_assets sparkify_cli sparkify_infra sparkify_sample conftest.py \
 	sparkify_assets_tests sparkify_infra_tests sparkify_sample_tests bench
 
-.PHONY: install sample run dev test lint bench clean
+.PHONY: install sample run dev test test-deploy lint bench clean
 
 install: $(VENV)/.installed
 
@@ -71,6 +71,10 @@ dev: sample $(DAGSTER_HOME)/dagster.yaml
 
 test: install
 	$(BIN)/pytest
+
+# The production deployment alone (deploy/: Postgres, code server, daemon, webserver); needs Debian's postgresql.
+test-deploy: install
+	$(BIN)/pytest -m deploy
 
 lint: install
 	$(BIN)/ruff check $(PY_SOURCES)

@@ -9,7 +9,6 @@ from dagster import (
     Definitions,
     FreshnessPolicy,
     apply_freshness_policy,
-    in_process_executor,
     map_asset_specs,
 )
 
@@ -17,6 +16,7 @@ from sparkify_assets.checks.definitions import asset_checks
 from sparkify_assets.graph import PIPELINE_ASSETS
 from sparkify_assets.partitions import daily_partitions
 from sparkify_assets.resources import RESOURCES_BY_WAREHOUSE
+from sparkify_assets.run_workers import in_process_executor
 from sparkify_assets.schedules import daily_events_job, daily_events_schedule, song_catalog_job
 from sparkify_assets.sensors import event_file_arrival_sensor
 from sparkify_assets.settings import warehouse_engine
@@ -41,6 +41,7 @@ defs = Definitions(
     sensors=[event_file_arrival_sensor],
     resources=RESOURCES_BY_WAREHOUSE[warehouse_engine()](),
     # A DuckDB file has one writer, and the steps are SQL the warehouse parallelises itself:
-    # running them one after another in one process is both safe and fastest.
+    # running them one after another in one process is both safe and fastest. (Dagster's in-process
+    # executor, which also records the run's process so that a run whose process died is failed: run_workers.py.)
     executor=in_process_executor,
 )

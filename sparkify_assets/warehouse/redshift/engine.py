@@ -8,8 +8,9 @@ the whole story: one statement per ``cursor.execute`` (redshift-connector takes 
 TRUNCATE, which would commit the transaction half-way on Redshift.
 
 A run uses one connection (opened on first use, closed when the run's resources are torn down); the
-SQL never depends on what a query answered, so `sparkify sql` can print the statements of a run from a
-recording stand-in (`recording.py`). The settings and their checks are in `settings.py`.
+SQL depends on what a query answered in one place only (whether the views exist and are current,
+`Warehouse.create_tables`), so `sparkify sql` can print the statements of a run from a recording stand-in
+(`recording.py`) that says which warehouse it stands for. The settings and their checks are in `settings.py`.
 """
 
 from __future__ import annotations
