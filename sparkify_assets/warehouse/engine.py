@@ -85,8 +85,8 @@ class Warehouse(ConfigurableResource):
         "previous rows: a file that is mostly bad is a broken export, not bad records.",
     )
 
-    #: The session on which create_tables last ran (it does its work once a run).
-    _tables_ready_for: Any = PrivateAttr(default=None)
+    #: The session on which create_tables last ran and verified the table layout (it does its work once a run).
+    _layout_verified_for: Any = PrivateAttr(default=None)
 
     def start_event_window(self, cursor: Cursor, window: DayWindow) -> None:
         """The start of a staging load of the window's day files, in its transaction: note the users of the
@@ -179,23 +179,32 @@ class Warehouse(ConfigurableResource):
         text, because each engine gives that text back rewritten in its own form (Redshift's pg_views,
         DuckDB's duckdb_views), not as the code sent it; the same query and table work on both engines.
         """
-        if self.session is not None and self._tables_ready_for is self.session:
+        if self.session is not None and self._layout_verified_for is self.session:
             return
-        tables_sql = self.engine_sql / "create_tables.sql"
         with self.transaction() as cursor:
-            self.create_schema(cursor)
-            run_file(cursor, tables_sql)
-            catalogue = cursor.execute(layout_query(self.table_schema)).fetchall()
-            verify_layout(self.table_schema, tables_sql, catalogue)
-            missing = self.view_names() - {str(row[0]) for row in catalogue}  # the catalogue lists views too
-            (recorded_sql,) = statements(read_sql(VIEW_DEFINITIONS_SQL))
-            recorded = [row[0] for row in cursor.execute(recorded_sql).fetchall()[:1]]
-            current = self.views_sha256()
-            if missing or recorded != [current]:
-                for path in self.view_files():  # the functions first: the views call them
-                    run_file(cursor, path)
-                run_file(cursor, RECORD_VIEW_DEFINITIONS_SQL, {"sha256": current, "created_at": _now()})
-        self._tables_ready_for = self.session
+            self.create_missing_tables(cursor)
+            self.create_views(cursor)
+        self._layout_verified_for = self.session
+
+    def create_missing_tables(self, cursor: Cursor) -> None:
+        """The schema and every table that does not exist yet (the first part of `create_tables`)."""
+        self.create_schema(cursor)
+        run_file(cursor, self.engine_sql / "create_tables.sql")
+
+    def create_views(self, cursor: Cursor) -> None:
+        """The tables' layout verified, then the functions and views created if missing or changed, with the
+        SHA-256 of their SQL (the rest of `create_tables`)."""
+        tables_sql = self.engine_sql / "create_tables.sql"
+        catalogue = cursor.execute(layout_query(self.table_schema)).fetchall()
+        verify_layout(self.table_schema, tables_sql, catalogue)
+        missing = self.view_names() - {str(row[0]) for row in catalogue}  # the catalogue lists views too
+        (recorded_sql,) = statements(read_sql(VIEW_DEFINITIONS_SQL))
+        recorded = [row[0] for row in cursor.execute(recorded_sql).fetchall()[:1]]
+        current = self.views_sha256()
+        if missing or recorded != [current]:
+            for path in self.view_files():  # the functions first: the views call them
+                run_file(cursor, path)
+            run_file(cursor, RECORD_VIEW_DEFINITIONS_SQL, {"sha256": current, "created_at": _now()})
 
     def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
         """Run every statement of ``sql`` in one transaction."""
