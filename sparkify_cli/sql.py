@@ -34,6 +34,12 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="the day partition to plan (default: the newest partition: yesterday, UTC, or SPARKIFY_PARTITIONS_END; "
         "the plan's first line names the day)",
     )
+    parser.add_argument(
+        "--first-run",
+        action="store_true",
+        help="plan the first run on a new warehouse, which also creates the functions and views (default: a daily "
+        "run, on a warehouse where an earlier run of this code created them)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -47,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         if partition is None or not daily_partitions.has_partition_key(partition):
             what = f"{partition} is not a partition" if partition else "no partition yet"
             raise ValueError(f"{what}: the partitions run from {partitions_range_text()}")
-        recorded = record_run(engine, partition)
+        recorded = record_run(engine, partition, first_run=args.first_run)
     except Exception as exc:  # a setting or the source: say which, without a traceback
         print(f"sparkify sql: {_root_cause(exc)}", file=sys.stderr)
         return 2
@@ -55,6 +61,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.partition:
         print(f"-- (no --partition: the newest partition, {partition})")
     print("-- Every statement of a run of the whole graph for that day, in order; nothing was sent to a warehouse.")
+    if args.first_run:
+        print("-- The first run on a new warehouse: it creates the tables, functions and views.")
+    else:
+        print(
+            "-- A daily run: the warehouse holds the views an earlier run of this code created, so none is created "
+            "(--first-run: a new warehouse)."
+        )
     step: str | None = None
     for statement in recorded:
         if statement.step != step:

@@ -8,7 +8,10 @@ statement instead of sending it (`warehouse/redshift/recording.py`, `warehouse/d
 source is `PlannedSource`, which reads nothing. Nothing is sent to a warehouse and no credential is needed.
 
 The statements of a run never depend on the data, only the metadata does: a plan shows what will run
-whatever the source holds.
+whatever the source holds. They do depend on the warehouse in one place: the functions and views are created
+only where they are missing or older than the code (`Warehouse.create_tables`). A plan is of a daily run, on a
+warehouse where an earlier run of this code created them, so it creates none; ``first_run=True`` plans the
+first run on a new warehouse, which creates them.
 
 It is a tool over the whole code location (`definitions`), so it lives with its command: inside
 `sparkify_assets/warehouse/` it would close an import cycle (the assets import the warehouse).
@@ -27,6 +30,7 @@ from sparkify_assets.checks.definitions import asset_checks
 from sparkify_assets.definitions import ALL_ASSETS
 from sparkify_assets.resources import duckdb_resources, redshift_resources
 from sparkify_assets.sources.resource import SparkifySource
+from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
 from sparkify_assets.warehouse.duckdb.recording import RecordingDuckDBWarehouse
 from sparkify_assets.warehouse.recording import Answer, RecordedStatement, StatementLog
 from sparkify_assets.warehouse.redshift.recording import RecordingRedshiftWarehouse
@@ -69,11 +73,14 @@ class PlanFailed(RuntimeError):
     """The recorded run failed: a setting, or the source; the message is the innermost error's."""
 
 
-def record_run(engine: str, partition: str, answer: Answer | None = None) -> list[RecordedStatement]:
-    """Every statement a run of the whole graph for ``partition`` sends to ``engine``, in order."""
+def record_run(
+    engine: str, partition: str, answer: Answer | None = None, first_run: bool = False
+) -> list[RecordedStatement]:
+    """Every statement a run of the whole graph for ``partition`` sends to ``engine``, in order: a daily run,
+    or with ``first_run`` the first run on a new warehouse."""
     log = StatementLog(answer)
     with tempfile.TemporaryDirectory(prefix="sparkify-plan-") as scratch:
-        resources = _recording_resources(engine, log, Path(scratch))
+        resources = _recording_resources(engine, log, Path(scratch), first_run)
         result = materialize(
             [*ALL_ASSETS, *asset_checks],
             resources=resources,
@@ -97,13 +104,16 @@ def _first_error(events: Iterable[DagsterEvent]) -> str:
     return "the run failed"
 
 
-def _recording_resources(engine: str, log: StatementLog, scratch: Path) -> dict[str, Any]:
+def _recording_resources(engine: str, log: StatementLog, scratch: Path, first_run: bool) -> dict[str, Any]:
     if engine == "redshift":
         resources = redshift_resources()
-        warehouse: Any = RecordingRedshiftWarehouse(**_settings_of(resources["warehouse"]), recorder=log)
+        settings = _settings_of(resources["warehouse"])
+        warehouse: Any = RecordingRedshiftWarehouse(**settings, recorder=log, views_exist=not first_run)
     elif engine == "duckdb":
         resources = duckdb_resources()
         settings = {**_settings_of(resources["warehouse"]), "path": str(scratch / "plan.duckdb")}
+        if not first_run:  # the scratch warehouse as an earlier run left it, unrecorded
+            DuckDBWarehouse(path=settings["path"]).create_tables()
         warehouse = RecordingDuckDBWarehouse(**settings, recorder=log)
     else:
         raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")

@@ -3,16 +3,18 @@
 Each engine (``warehouse/duckdb``, ``warehouse/redshift``) is a Dagster resource implementing this class;
 `definitions.py` picks one per deployment. Everything engine-neutral (the star-schema SQL, the checks)
 runs through `run_script` and `query`. What is the same on every engine is written here once: creating the
-tables and views (`create_tables`) and running a script in one transaction (`run_script`), over the
-cursor each engine's `transaction` yields.
+tables, and the views when they are missing or changed, once a run (`create_tables`), and running a script in
+one transaction (`run_script`), over the cursor each engine's `transaction` yields.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,6 +32,11 @@ SHARED_SQL = Path(__file__).parent / "sql"
 #: The cleaning views stg_events and stg_songs (SPEC.md's cleaning rules), engine-neutral, kept with the
 #: staging assets whose tables they clean.
 STG_VIEWS_SQL = Path(__file__).parents[1] / "staging" / "sql" / "create_stg_views.sql"
+#: The SHA-256 of the SQL the views were last created from, and how it is recorded (`create_tables`).
+VIEW_DEFINITIONS_SQL = SHARED_SQL / "view_definitions.sql"
+RECORD_VIEW_DEFINITIONS_SQL = SHARED_SQL / "record_view_definitions.sql"
+
+_CREATE_VIEW = re.compile(r"^CREATE\s+OR\s+REPLACE\s+VIEW\s+(\w+)", re.IGNORECASE | re.MULTILINE)
 
 Log = Callable[[str], None]
 
@@ -39,6 +46,10 @@ class Cursor(Protocol):
     connection, a redshift-connector cursor): one statement per ``execute``, whose result can be fetched."""
 
     def execute(self, sql: str) -> Any: ...
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def run_file(cursor: Cursor, path: Path, params: Mapping[str, SqlValue] | None = None) -> None:
@@ -79,7 +90,7 @@ class Warehouse(ConfigurableResource):
         "previous rows: a file that is mostly bad is a broken export, not bad records.",
     )
 
-    #: The session on which create_tables last verified the table layout (one catalogue query a run).
+    #: The session on which create_tables last ran and verified the table layout (it does its work once a run).
     _layout_verified_for: Any = PrivateAttr(default=None)
 
     def start_event_window(self, cursor: Cursor, window: DayWindow) -> None:
@@ -145,12 +156,36 @@ class Warehouse(ConfigurableResource):
         """``schema.table`` as the engine names it (``dagster/table_name``)."""
         return f"{self.table_schema}.{table}"
 
+    def view_files(self) -> tuple[Path, ...]:
+        """The SQL that creates the engine's functions and the views that call them, in the order it runs."""
+        return (self.engine_sql / "create_functions.sql", STG_VIEWS_SQL, SHARED_SQL / "create_star_views.sql")
+
+    def views_sha256(self) -> str:
+        """The SHA-256 of the statements of `view_files` (comments left out: editing one recreates nothing)."""
+        text = "\n;\n".join(statement for path in self.view_files() for statement in statements(read_sql(path)))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    def view_names(self) -> frozenset[str]:
+        """The views `view_files` create."""
+        return frozenset(name for path in self.view_files() for name in _CREATE_VIEW.findall(read_sql(path)))
+
     def create_tables(self) -> None:
-        """Create every table, function and view that does not exist yet, in one transaction.
+        """Create every table that does not exist yet, and the functions and views when they are missing or
+        older than the code, in one transaction: once a run (a session), every time outside one.
 
         The tables' layout is verified before the views, which would otherwise fail on a missing column in
-        the engine's own words: once a session (a run), every time outside one.
+        the engine's own words. The views are not replaced on every step: on Redshift, DDL takes an exclusive
+        lock, which waits for every open query on the view (a dashboard's) and then keeps readers out until
+        the transaction commits (https://docs.aws.amazon.com/redshift/latest/dg/r_LOCK.html, "Some DDL
+        operations ... create exclusive locks"). They are created when the catalogue
+        lacks one of them (a new warehouse, or a table dropped with CASCADE) or when `view_definitions` holds
+        another SHA-256 of their SQL than `views_sha256` (an upgrade changed them, or a warehouse from before
+        this table). A hash recorded beside the views rather than a comparison with the catalogue's view
+        text, because each engine gives that text back rewritten in its own form (Redshift's pg_views,
+        DuckDB's duckdb_views), not as the code sent it; the same query and table work on both engines.
         """
+        if self.session is not None and self._layout_verified_for is self.session:
+            return
         with self.transaction() as cursor:
             self.create_missing_tables(cursor)
             self.create_views(cursor)
@@ -162,15 +197,19 @@ class Warehouse(ConfigurableResource):
         run_file(cursor, self.engine_sql / "create_tables.sql")
 
     def create_views(self, cursor: Cursor) -> None:
-        """The tables' layout verified (once a session), then the function and the views (the rest of
-        `create_tables`)."""
-        if self.session is None or self._layout_verified_for is not self.session:
-            tables_sql = self.engine_sql / "create_tables.sql"
-            catalogue = cursor.execute(layout_query(self.table_schema)).fetchall()
-            verify_layout(self.table_schema, tables_sql, catalogue)
-        run_file(cursor, self.engine_sql / "create_functions.sql")  # f_epoch_ms_to_timestamp, for the views
-        run_file(cursor, STG_VIEWS_SQL)
-        run_file(cursor, SHARED_SQL / "create_star_views.sql")
+        """The tables' layout verified, then the functions and views created if missing or changed, with the
+        SHA-256 of their SQL (the rest of `create_tables`)."""
+        tables_sql = self.engine_sql / "create_tables.sql"
+        catalogue = cursor.execute(layout_query(self.table_schema)).fetchall()
+        verify_layout(self.table_schema, tables_sql, catalogue)
+        missing = self.view_names() - {str(row[0]) for row in catalogue}  # the catalogue lists views too
+        (recorded_sql,) = statements(read_sql(VIEW_DEFINITIONS_SQL))
+        recorded = [row[0] for row in cursor.execute(recorded_sql).fetchall()[:1]]
+        current = self.views_sha256()
+        if missing or recorded != [current]:
+            for path in self.view_files():  # the functions first: the views call them
+                run_file(cursor, path)
+            run_file(cursor, RECORD_VIEW_DEFINITIONS_SQL, {"sha256": current, "created_at": _now()})
 
     def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
         """Run every statement of ``sql`` in one transaction."""

@@ -42,8 +42,10 @@ class StatementLog:
     rows (grouped, ordered or limited at the top level) returns none; any other one is an aggregate and
     returns one row of zeros, as wide as its select list (every count is 0, every check passes). A stand-in
     may know better for some queries (``known``: the Redshift one answers the catalogue query with the
-    tables as create_tables.sql makes them). ``answer`` overrides both per query. The statements never
-    depend on the answers, only metadata does (and a table layout check, which passes or fails the run).
+    tables as create_tables.sql makes them, and by default the views as an earlier run left them).
+    ``answer`` overrides both per query. The statements depend on the answers in one place only: whether the
+    views exist and are current (`Warehouse.create_tables`); otherwise only metadata does (and a table layout
+    check, which passes or fails the run).
     """
 
     answer: Answer | None = None

@@ -19,11 +19,16 @@ from typing import Any
 import pytest
 import sqlglot
 from dagster import AssetKey
+from dagster_aws.s3 import S3Resource
 
 from sparkify_assets.analytics.assets import DASHBOARD_TABLES, SQL
+from sparkify_assets.partitions import DayWindow
+from sparkify_assets.warehouse.recording import StatementLog
+from sparkify_assets.warehouse.redshift.recording import RecordingRedshiftWarehouse
 from sparkify_assets.warehouse.sql import render, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
 from sparkify_assets_tests.oracle import expected_warehouse
+from sparkify_cli.sql_plan import PlannedSource
 
 ANALYTICS = [table.name for table in DASHBOARD_TABLES]
 
@@ -353,3 +358,41 @@ def test_analytics_assets_are_daily_and_downstream_of_the_star_schema() -> None:
         assert node.group_name == "analytics"
         assert node.partitions_def is not None and node.backfill_policy is not None
         assert {key.to_user_string() for key in node.parent_keys} & {"songplays", "artists"}
+
+
+ARTIST_PLAYS_DAY_FILTER = "AND partition_day BETWEEN :start_day AND :end_day"
+
+
+@pytest.mark.parametrize("window", [("2018-11-05", "2018-11-05"), ("2018-11-01", "2018-11-30")], ids=["day", "month"])
+def test_artist_plays_read_staging_by_partition_day_and_get_the_same_rows(
+    real_dashboards, window: tuple[str, str]
+) -> None:
+    """Issue 13: daily_artist_plays filters stg_events on partition_day (staging_events' sort key) as well as on
+    start_time, computed from ts, which alone scans every day. On the real sample, the query gives the same
+    rows with the filter as without it (SPEC.md, "Partitions": a day's file holds the events of its UTC day)."""
+    warehouse, _, _ = real_dashboards
+    sql = (SQL / "daily_artist_plays.sql").read_text(encoding="utf-8")
+    assert sql.count(ARTIST_PLAYS_DAY_FILTER) == 1
+    params = DayWindow(date.fromisoformat(window[0]), date.fromisoformat(window[1])).sql_params
+    (insert,) = [s for s in statements(sql, params) if s.startswith("INSERT")]
+    (query_without,) = [
+        s for s in statements(sql.replace(ARTIST_PLAYS_DAY_FILTER, ""), params) if s.startswith("INSERT")
+    ]
+
+    def rows(statement: str) -> list[tuple[Any, ...]]:
+        query = statement[statement.index("WITH played AS") :]
+        return sorted(warehouse.query(query))
+
+    with_filter = rows(insert)
+    assert with_filter and with_filter == rows(query_without)
+
+
+def test_artist_plays_filter_staging_on_partition_day_in_what_redshift_is_sent(tmp_path: Path) -> None:
+    log = StatementLog()
+    warehouse = RecordingRedshiftWarehouse(iam_role_arn="arn:aws:iam::123456789012:role/x", recorder=log)
+    source = PlannedSource(uri="s3://udacity-dend", s3=S3Resource())
+    assert run_graph(
+        {"warehouse": warehouse, "source": source}, partition="2018-11-05", selection=["daily_artist_plays"]
+    ).success
+    (insert,) = [s.sql for s in log.statements if s.sql.startswith("INSERT INTO daily_artist_plays")]
+    assert "AND partition_day BETWEEN DATE '2018-11-05' AND DATE '2018-11-05'" in re.sub(r"\s+", " ", insert)

@@ -17,6 +17,7 @@ into one valid object), and no object repeats a key.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,8 @@ from hypothesis import strategies as st
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.layout import event_key
 from sparkify_assets.sources.records import split_records
+from sparkify_assets.warehouse.duckdb.engine import SQL as DUCKDB_SQL
+from sparkify_assets.warehouse.layout import expected_tables
 from sparkify_assets_tests.conftest import duckdb_warehouse, local_source, resources_for, run_graph
 from sparkify_assets_tests.faults.conftest import SPEC_ASSETS
 from sparkify_assets_tests.faults.figures import add
@@ -97,14 +100,37 @@ NUMBER_FIELDS = ("length", "registration")
 TEXT_FIELDS = tuple(f for f in FIELDS if f not in INTEGER_FIELDS and f not in NUMBER_FIELDS)
 
 
+#: Each text field's width in bytes: its staging_events column's, as create_tables.sql declares it.
+TEXT_WIDTHS = {
+    f: width
+    for table in expected_tables(DUCKDB_SQL / "create_tables.sql")
+    if table.name == "staging_events"
+    for column in table.columns
+    for f in TEXT_FIELDS
+    if column.name == re.sub(r"([A-Z])", r"_\1", f).lower() and (width := column.width) is not None
+}
+
+
+def _fits(value: Any, width: int) -> bool:
+    """Whether a JSON value's text surely fits ``width`` bytes: json.dumps escapes every non-ASCII character
+    into six bytes (UTF-8 takes at most four) and quotes a string, so its length bounds the stored text's,
+    with room for another engine's spelling of a number or a list."""
+    return len(json.dumps(value)) * 2 <= width
+
+
 def _fitting(name: str) -> st.SearchStrategy[Any]:
     """Values an optional field takes (SPEC.md: stored as written, as COPY converts it): any JSON value for a
-    text field (its text); for a number field, a JSON number or a string holding one, or null."""
+    text field (its text) that fits its column's width; for a number field, a JSON number or a string holding
+    one, or null."""
     if name in INTEGER_FIELDS:
         return st.none() | st.integers(*INTEGER_FIELDS[name]) | st.integers(*INT32).map(str)
     if name in NUMBER_FIELDS:
         return st.none() | finite | st.integers(-(2**53), 2**53) | finite.map(json.dumps)
-    return json_values | text
+    width = TEXT_WIDTHS[name]
+    if width < 64:  # a short string or a scalar: most lists and long strings would not fit
+        short = st.none() | st.booleans() | st.integers(-999, 999) | st.text(max_size=2)
+        return short.filter(lambda v: _fits(v, width))
+    return (json_values | text).filter(lambda v: _fits(v, width))
 
 
 #: Optional fields whose values fit their column.
@@ -166,7 +192,7 @@ styles = st.fixed_dictionaries(
 def valid_items(draw: st.DrawFn, ts: int) -> Item:
     value = {**draw(optional_fields), "ts": ts}
     if draw(st.integers(0, 9)) == 0:  # a huge string: the file goes past split_records' Arrow threshold
-        value["song"] = draw(huge_text)
+        value["comment"] = draw(huge_text)  # in a field nothing stores: a stored one has a width
     user_id = draw(good_user_ids)
     if user_id is not None or draw(st.booleans()):
         value["userId"] = user_id
@@ -176,7 +202,8 @@ def valid_items(draw: st.DrawFn, ts: int) -> Item:
 @st.composite
 def invalid_items(draw: st.DrawFn, ts: int) -> Item:
     kind = draw(st.sampled_from(["ts missing", "ts type", "ts NaN", "not a number", "user id", "not object",
-                                 "truncated", "garbage", "not utf-8", "raw control", "wrong type"]))  # fmt: skip
+                                 "truncated", "garbage", "not utf-8", "raw control", "wrong type",
+                                 "too long"]))  # fmt: skip
     value = {**draw(optional_fields), "ts": ts}
     if kind == "ts missing":
         del value["ts"]
@@ -188,7 +215,11 @@ def invalid_items(draw: st.DrawFn, ts: int) -> Item:
         name = draw(st.sampled_from([*INTEGER_FIELDS, *NUMBER_FIELDS]))
         bad = draw(wrong_numbers | (finite.filter(lambda x: x != int(x)) if name in INTEGER_FIELDS else wrong_numbers))
         value[name] = bad
-    if kind in {"ts missing", "ts type", "user id", "wrong type"}:
+    elif kind == "too long":  # longer than its column in UTF-8 bytes, maybe not in characters
+        name = draw(st.sampled_from(sorted(TEXT_WIDTHS)))
+        char = draw(st.sampled_from(["x", "é", "€", "😀"]))
+        value[name] = char * (TEXT_WIDTHS[name] // len(char.encode("utf-8")) + draw(st.integers(1, 3)))
+    if kind in {"ts missing", "ts type", "user id", "wrong type", "too long"}:
         return Item("invalid", render(value, draw(styles)))
     if kind == "ts NaN":
         token = draw(st.sampled_from(["NaN", "Infinity", "-Infinity"]))
@@ -381,7 +412,8 @@ def test_a_hostile_day_runs_through_the_whole_graph(tmp_path: Path) -> None:
         "\ufeff" + json.dumps({**good, "ts": DAY_START_MS + 1}),
         json.dumps({**good, "ts": DAY_START_MS + 2, "artist": "a\x00b", "length": float("nan")}),
         json.dumps({**good, "ts": DAY_START_MS + 3, "userId": "x'; DROP TABLE users; --"}),
-        json.dumps({**good, "ts": DAY_START_MS + 4, "song": "s" * 500_000}),
+        json.dumps({**good, "ts": DAY_START_MS + 4, "comment": "s" * 500_000}),  # a field nothing stores
+        json.dumps({**good, "ts": DAY_START_MS + 10, "song": "s" * 500_000}),  # longer than its column
         '{"ts": ' + str(DAY_START_MS + 5) + ', "deep": ' + "[" * 5000 + "]" * 5000 + "}",
         json.dumps({**good, "ts": DAY_START_MS + 6}, indent=2).replace("\n", "\r\n"),
         '{"ts": 1541376000007, "artist": "x\ud800"}',
@@ -406,6 +438,9 @@ def test_a_hostile_day_runs_through_the_whole_graph(tmp_path: Path) -> None:
     assert DAY_START_MS + 2 not in loaded  # NaN is not a JSON number
     assert warehouse.query("SELECT line_number, reason FROM staging_rejects WHERE line_number = 2") == [
         (2, "not valid JSON: NaN is not a JSON number")
+    ]
+    assert warehouse.query("SELECT reason FROM staging_rejects WHERE line_number = 5") == [
+        ("song is 500000 bytes long, longer than staging_events.song VARCHAR(512)",)
     ]
     assert warehouse.query("SELECT COUNT(*) FROM staging_rejects WHERE reason IS NULL OR reason = ''") == [(0,)]
     add("fuzz cases tried")

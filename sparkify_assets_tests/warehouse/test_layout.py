@@ -5,6 +5,7 @@ keeps its rows; a table in the expected layout loads as always."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -181,22 +182,28 @@ def test_the_rebuild_the_error_gives_keeps_the_rows_by_column_name(generated_sam
     assert materialize_staging(generated_sample, database, "staging_events", raise_on_error=True).success
 
 
-def test_the_layout_is_read_once_a_run_not_once_a_step(generated_sample: Path, tmp_path: Path) -> None:
-    """Every step that writes (staging, star, analytics) creates the tables; the catalogue is queried for the
-    first only."""
+def test_the_tables_are_created_and_the_layout_read_once_a_run_not_once_a_step(
+    generated_sample: Path, tmp_path: Path
+) -> None:
+    """Every step that writes (staging, star, analytics) asks for the tables; the first of a run creates them and
+    queries the catalogue, the others find them ready (warehouse/engine.py, create_tables)."""
     log = StatementLog()
     resources = resources_for(generated_sample, tmp_path / "w.duckdb")
     resources["warehouse"] = RecordingDuckDBWarehouse(path=str(tmp_path / "w.duckdb"), recorder=log)
     assert run_graph(resources, partition=month_range(generated_sample)[0]).success
-    assert sum(1 for sql in log.sql if sql.startswith("CREATE TABLE IF NOT EXISTS staging_events")) > 2
+    steps = {statement.step for statement in log.statements}
+    assert {"staging_events", "songplays", "daily_artist_plays"} <= steps  # several steps wrote
+    assert sum(1 for sql in log.sql if sql.startswith("CREATE TABLE IF NOT EXISTS staging_events")) == 1
     assert log.sql.count(layout_query("main")) == 1
 
 
 def test_both_engines_create_the_same_tables_and_columns_in_the_same_order_and_types() -> None:
-    """One layout, written in each engine's DDL: the same names, order and types (widths are Redshift's)."""
+    """One layout, written in each engine's DDL: the same names, order, types and VARCHAR widths (Redshift
+    enforces the widths; on DuckDB the staging rules do, reading them from its DDL)."""
 
-    def shape(sql: Path) -> dict[str, list[tuple[str, str]]]:
-        return {t.name: [(c.name, c.kind) for c in t.columns] for t in expected_tables(sql / "create_tables.sql")}
+    def shape(sql: Path) -> dict[str, list[tuple[str, str, int | None]]]:
+        tables = expected_tables(sql / "create_tables.sql")
+        return {t.name: [(c.name, c.kind, c.width) for c in t.columns] for t in tables}
 
     assert shape(DUCKDB_SQL) == shape(REDSHIFT_SQL)
 
@@ -210,3 +217,19 @@ def test_redshift_spellings_and_varchar_widths_are_compared_as_redshift_reports_
     narrowed = r"column first_name is character varying\(128\), expected VARCHAR\(256\)"
     with pytest.raises(TableLayoutMismatch, match=narrowed):
         verify_layout("public", REDSHIFT_SQL / "create_tables.sql", narrower)
+
+
+def test_docs_list_the_varchar_widths_create_tables_declares() -> None:
+    """docs/redshift.md, "VARCHAR widths": each SPEC.md table's widths, as create_tables.sql declares them."""
+    docs = (Path(__file__).parents[2] / "docs" / "redshift.md").read_text(encoding="utf-8")
+    section = docs.split("### VARCHAR widths", 1)[1].split("\n### ", 1)[0]
+    listed = {
+        row.group(1): {name: int(width) for name, width in re.findall(r"`(\w+)`(?: \(`\w+`\))? (\d+)", row.group(2))}
+        for row in re.finditer(r"^\| `(\w+)` \| (.+) \|$", section, re.MULTILINE)
+    }
+    declared = {
+        t.name: {c.name: c.width for c in t.columns if c.width}
+        for t in expected_tables(REDSHIFT_SQL / "create_tables.sql")
+    }
+    assert listed and all(listed[table] == declared[table] for table in listed)
+    assert {"staging_events", "staging_songs", "songplays", "users", "songs", "artists"} <= set(listed)

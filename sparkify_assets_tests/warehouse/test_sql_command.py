@@ -87,6 +87,10 @@ def test_the_acceptance_command_prints_valid_redshift_without_any_login(tmp_path
     ]
     assert "TRUNCATE" not in done.stdout.upper()
     assert "aws-secret-must-not-print" not in done.stdout + done.stderr
+    # Issue 13: a daily run replaces no view (the lock would block readers), and no DATE is subtracted.
+    assert not [s for s in printed if s.startswith(("CREATE OR REPLACE VIEW", "CREATE OR REPLACE FUNCTION"))]
+    assert "-- A daily run:" in done.stdout
+    assert not re.search(r"-\s*DATE\s*'", done.stdout)
 
 
 def test_no_credential_is_printed_even_when_every_login_setting_is_set(
@@ -119,22 +123,26 @@ def test_the_redshift_plan_is_exactly_what_a_run_on_real_data_sends(
 def test_the_duckdb_plan_is_exactly_what_a_duckdb_run_on_real_data_sends(
     no_settings: pytest.MonkeyPatch, real_sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """``--first-run``: what the first run on a new warehouse sends (it creates the views); without it, what
+    the next run sends (the views are there: it creates none)."""
     from sparkify_assets.warehouse.duckdb.recording import RecordingDuckDBWarehouse
-
-    assert main(["sql", "--engine", "duckdb", "--partition", "2018-11-05"]) == 0
-    printed = capsys.readouterr().out
-    statements_of(printed, "duckdb")
-
-    log = StatementLog()
-    resources = resources_for(real_sample, tmp_path / "w.duckdb")
-    resources["warehouse"] = RecordingDuckDBWarehouse(path=str(tmp_path / "w.duckdb"), recorder=log)
-    assert run_graph(resources, partition="2018-11-05").success
-    ran = [re.sub(r"\s+", " ", s.sql).strip() for s in log.statements if s.kind == "sql"]
 
     def without_clock(statements: list[str]) -> list[str]:  # loaded_at is when the load ran
         return [re.sub(r"TIMESTAMP '[0-9: .-]+'", "TIMESTAMP '<now>'", s) for s in statements]
 
-    assert without_clock(plain(printed)) == without_clock(ran)
+    for first_run in (["--first-run"], []):
+        assert main(["sql", "--engine", "duckdb", "--partition", "2018-11-05", *first_run]) == 0
+        printed = capsys.readouterr().out
+        statements_of(printed, "duckdb")
+
+        log = StatementLog()
+        resources = resources_for(real_sample, tmp_path / "w.duckdb")
+        resources["warehouse"] = RecordingDuckDBWarehouse(path=str(tmp_path / "w.duckdb"), recorder=log)
+        assert run_graph(resources, partition="2018-11-05").success
+        ran = [re.sub(r"\s+", " ", s.sql).strip() for s in log.statements if s.kind == "sql"]
+
+        assert without_clock(plain(printed)) == without_clock(ran)
+        assert any(s.startswith("CREATE OR REPLACE VIEW stg_plays") for s in ran) == bool(first_run)
 
 
 def test_a_missing_setting_is_named_without_a_traceback(

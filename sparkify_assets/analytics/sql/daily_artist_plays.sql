@@ -8,6 +8,11 @@
 -- artist_id links the name to the catalogue: the artists row with that name (trimmed, ignoring case;
 -- of several, the smallest artist_id), NULL when the catalogue does not know the artist.
 -- rank_in_day: 1 = most plays that day; ties by more listeners, then by name.
+-- The plays are read by partition_day as well as by start_time: the same rows, as an event is staged only
+-- in the partition of its ts's UTC day (SPEC.md, "Partitions"; the staging record rules reject any other),
+-- but partition_day is staging_events' sort key on Redshift, so its zone maps skip the other days' blocks
+-- (https://docs.aws.amazon.com/redshift/latest/dg/t_Sorting_data.html) where start_time, computed by the
+-- view from ts, would scan every day.
 CREATE TABLE IF NOT EXISTS daily_artist_plays (
     partition_day DATE NOT NULL,
     artist_name   VARCHAR(1024) NOT NULL,
@@ -31,6 +36,7 @@ WITH played AS (
     FROM stg_events
     WHERE page = 'NextSong'
       AND artist IS NOT NULL
+      AND partition_day BETWEEN :start_day AND :end_day
       AND start_time >= :start_day AND start_time < :after_end_day
     GROUP BY CAST(start_time AS DATE), LOWER(artist)
 ), catalogue_artists AS (

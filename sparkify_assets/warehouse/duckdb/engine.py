@@ -37,6 +37,7 @@ from sparkify_assets.warehouse.duckdb.settings import (
 )
 from sparkify_assets.warehouse.duckdb.staging_load import SplitFile, StagingLoad
 from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse, run_file
+from sparkify_assets.warehouse.layout import expected_tables
 from sparkify_assets.warehouse.sql import SqlValue, statements
 
 SQL = Path(__file__).parent / "sql"
@@ -221,6 +222,7 @@ class DuckDBWarehouse(Warehouse):
         days = {event_key(day): day for day in window.days}
         loader = StagingLoad(SQL / "parse_events.sql", SQL / "reject_events.sql", log)
         with self.transaction() as connection:
+            _register_widths(connection, "staging_events")
             self.start_event_window(connection, window)
             # Each day file is read (`read_each`, one ahead) and split into records in threads, SPLIT_AHEAD
             # files ahead, while DuckDB parses the batch before (DuckDB and Arrow's kernels release the
@@ -242,12 +244,22 @@ class DuckDBWarehouse(Warehouse):
             split_into(records, data, key)
             files.append(SplitFile(key, None, len(data), len(records) - before))
         with self.transaction() as connection:
+            _register_widths(connection, "staging_songs")
             run_file(connection, SHARED_SQL / "clear_songs.sql")
             loader.add(connection, files, records.table())
             loads = loader.finish(connection)
             self.require_few_rejects(loads, catalogue=source.location(SONG_PREFIX))
         loader.summary(source.location(SONG_PREFIX))
         return loads
+
+
+def _register_widths(connection: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Register the VARCHAR widths of ``table``, as create_tables.sql gives them, as the one-row table
+    ``staging_widths`` (a column per VARCHAR column) that the staging rules (`sql/parse_*.sql`) read: DuckDB does
+    not enforce a width, Redshift does (docs/redshift.md, "VARCHAR widths")."""
+    (definition,) = [t for t in expected_tables(SQL / "create_tables.sql") if t.name == table]
+    widths = {column.name: [column.width] for column in definition.columns if column.width is not None}
+    connection.register("staging_widths", pa.table(widths, schema=pa.schema([(name, pa.int32()) for name in widths])))
 
 
 def _split_file(read: tuple[str, bytes]) -> tuple[str, int, pa.Table]:

@@ -14,6 +14,13 @@ from dagster import ResourceDependency
 from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
 from sparkify_assets.warehouse.recording import StatementLog
 
+#: What the engine registers under each name (engine.py, staging_load.py).
+_REGISTERED = {
+    "raw_records": "the records read from the source",
+    "loaded_files": "the files loaded and their record counts",
+    "staging_widths": "the staging table's VARCHAR widths, from create_tables.sql,",
+}
+
 
 class RecordingDuckDBConnection:
     """A DuckDB connection that logs what it is asked to run, then runs it."""
@@ -41,7 +48,8 @@ class RecordingDuckDBConnection:
         return self._connection.rollback()
 
     def register(self, view_name: str, python_object: Any) -> Any:
-        self._log.record(f"register the records read from the source as the Arrow table {view_name}", kind="note")
+        what = _REGISTERED.get(view_name, "data")
+        self._log.record(f"register {what} as the Arrow table {view_name}", kind="note")
         return self._connection.register(view_name, python_object)
 
     def __getattr__(self, name: str) -> Any:

@@ -12,8 +12,9 @@ runs on the same tables wait for each other instead of failing with error 1023; 
 a `SerializationConflict`, which the assets retry.
 
 A run uses one connection (opened on first use, closed when the run's resources are torn down); the
-SQL never depends on what a query answered, so `sparkify sql` can print the statements of a run from a
-recording stand-in (`recording.py`). The settings and their checks are in `settings.py`.
+SQL depends on what a query answered in one place only (whether the views exist and are current,
+`Warehouse.create_tables`), so `sparkify sql` can print the statements of a run from a recording stand-in
+(`recording.py`) that says which warehouse it stands for. The settings and their checks are in `settings.py`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ from sparkify_assets.sources.layout import JSONPATHS_KEY, SONG_PREFIX, event_key
 from sparkify_assets.sources.records import JSON_TEXT_HEAD_BYTES, require_json_text
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import (
+    RECORD_VIEW_DEFINITIONS_SQL,
     SHARED_SQL,
+    VIEW_DEFINITIONS_SQL,
     Cursor,
     FileLoad,
     Log,
@@ -46,7 +49,8 @@ from sparkify_assets.warehouse.engine import (
     TransientWarehouseError,
     run_file,
 )
-from sparkify_assets.warehouse.redshift.locks import created_tables, lock_statement, tables_used, view_tables
+from sparkify_assets.warehouse.layout import expected_tables
+from sparkify_assets.warehouse.redshift.locks import created_tables, lock_statement, tables_used
 from sparkify_assets.warehouse.redshift.settings import SETTINGS, RedshiftSettings
 from sparkify_assets.warehouse.sql import Identifier, SqlValue, read_sql, statements
 
@@ -105,14 +109,22 @@ class _Copy:
     sql: Path
     rules: Path
     table: Identifier
+    staged: str  #: the staging table the good records go to
 
 
-_EVENTS = _Copy(SQL / "copy_events.sql", SQL / "stage_events.sql", Identifier("staging_events_copy"))
-_SONGS = _Copy(SQL / "copy_songs.sql", SQL / "stage_songs.sql", Identifier("staging_songs_copy"))
+_EVENTS = _Copy(SQL / "copy_events.sql", SQL / "stage_events.sql", Identifier("staging_events_copy"), "staging_events")
+_SONGS = _Copy(SQL / "copy_songs.sql", SQL / "stage_songs.sql", Identifier("staging_songs_copy"), "staging_songs")
 #: The lines COPY skipped, read from SYS on every deployment; their raw text, added from STL where it is known.
 _LOAD_ERRORS_SQL = (SQL / "load_errors.sql", SQL / "load_errors_raw_lines.sql")
 #: What a load of event days runs around its COPYs (`Warehouse.start_event_window`, `finish_event_window`).
 _EVENT_WINDOW_SQL = (SHARED_SQL / "note_users_to_refresh.sql", SHARED_SQL / "clear_event_window.sql")
+
+
+def varchar_widths(table: str) -> dict[str, SqlValue]:
+    """``:<column>_width`` of each VARCHAR column of a staging table, as create_tables.sql declares it: the
+    record rules (stage_*.sql) reject a longer value, which the wide copy table let through."""
+    (definition,) = [t for t in expected_tables(SQL / "create_tables.sql") if t.name == table]
+    return {f"{column.name}_width": column.width for column in definition.columns if column.width is not None}
 
 
 class RedshiftWarehouse(RedshiftSettings):
@@ -230,12 +242,16 @@ class RedshiftWarehouse(RedshiftSettings):
             self._execute(cursor, _CREATE_SCHEMA, {"schema": self.schema})
 
     def create_tables(self) -> None:
-        """As on every engine (`Warehouse.create_tables`), in two transactions: the missing tables first, which
-        locks nothing (LOCK can only name tables that exist, and on existing tables the statements do nothing),
-        then the layout check and the views, which locks the tables the views read."""
+        """As on every engine (`Warehouse.create_tables`: once a run), in two transactions: the missing tables
+        first, which locks nothing (LOCK can only name tables that exist, and on existing tables the statements
+        do nothing), then the layout check and the views when missing or changed, which locks
+        `view_definitions`: two runs starting together create them one after the other."""
+        if self.session is not None and self._layout_verified_for is self.session:
+            return
         with self.transaction() as cursor:
             self.create_missing_tables(cursor)
-        with self.transaction(locks=sorted(set().union(*view_tables().values()))) as cursor:
+        view_definitions = tables_used(map(read_sql, (VIEW_DEFINITIONS_SQL, RECORD_VIEW_DEFINITIONS_SQL)))
+        with self.transaction(locks=view_definitions) as cursor:
             self.create_views(cursor)
         self._layout_verified_for = self.session
 
@@ -377,7 +393,7 @@ class RedshiftWarehouse(RedshiftSettings):
             self._raw_lines = self.single_az_cluster()
         if self._raw_lines:
             run_file(cursor, raw_lines)
-        run_file(cursor, copy.rules, params)
+        run_file(cursor, copy.rules, {**params, **varchar_widths(copy.staged)})
         run_file(cursor, SQL / "record_load.sql", params)
         ((landed, rejected_by_rules, skipped_by_copy),) = self._fetch(cursor, _COUNT_COPIED, params)
         run_file(cursor, SQL / "drop_copied.sql", params)

@@ -10,18 +10,22 @@ from a `StatementLog`. Unless the log answers it, the catalogue query of the tab
 spells them: the stand-in is a warehouse in the expected layout.
 """
 
+import functools
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import redshift_connector
 from dagster import ResourceDependency
+from pydantic import Field
 
 from sparkify_assets.sources.resource import SparkifySource
-from sparkify_assets.warehouse.engine import Log
+from sparkify_assets.warehouse.engine import VIEW_DEFINITIONS_SQL, Log
 from sparkify_assets.warehouse.layout import expected_tables, layout_query
-from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
+from sparkify_assets.warehouse.recording import Answer, Rows, StatementLog, is_query
 from sparkify_assets.warehouse.redshift.engine import SQL, RedshiftWarehouse
 from sparkify_assets.warehouse.redshift.settings import SETTINGS
+from sparkify_assets.warehouse.sql import read_sql, statements
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _LAYOUT_SCHEMA = re.compile(r"\btable_schema = '([a-z_][a-z0-9_]*)'")
@@ -36,27 +40,36 @@ _CATALOGUE_TYPES = {
 }
 
 
-def catalogue_as_created() -> Rows:
-    """What `layout_query` answers on a Redshift whose tables are as create_tables.sql makes them."""
+def catalogue_as_created(views: Iterable[str] = ()) -> Rows:
+    """What `layout_query` answers on a Redshift whose tables are as create_tables.sql makes them, with
+    ``views``. Only a view's name is read (engine.py, create_tables), so each is listed with one column whose
+    name and type say it stands for the view's columns."""
     tables = sorted(expected_tables(SQL / "create_tables.sql"), key=lambda table: table.name)
-    return [
+    rows: Rows = [
         (table.name, column.name, _CATALOGUE_TYPES[column.kind], column.width)
         for table in tables
         for column in table.columns
     ]
+    return rows + [(view, "(the view's columns)", "view", None) for view in sorted(views)]
 
 
-def answer_as_created(sql: str) -> Rows | None:
-    """`catalogue_as_created` for the layout query of any schema; None (no opinion) for any other query."""
+def answer_as_created(sql: str, warehouse: RedshiftWarehouse | None = None) -> Rows | None:
+    """`catalogue_as_created` for the layout query of any schema, and with a ``warehouse`` its views and the
+    SHA-256 of their SQL, as an earlier run of the same code left them; None (no opinion) for any other query."""
     schema = _LAYOUT_SCHEMA.search(sql)
-    return catalogue_as_created() if schema and sql == layout_query(schema.group(1)) else None
+    if schema and sql == layout_query(schema.group(1)):
+        return catalogue_as_created(warehouse.view_names() if warehouse is not None else ())
+    if warehouse is not None and [sql] == statements(read_sql(VIEW_DEFINITIONS_SQL)):
+        return [(warehouse.views_sha256(),)]
+    return None
 
 
 class RecordingCursor:
     """The subset of `redshift_connector.Cursor` the engine uses."""
 
-    def __init__(self, log: StatementLog) -> None:
+    def __init__(self, log: StatementLog, known: Answer = answer_as_created) -> None:
         self._log = log
+        self._known = known
         self._rows: Rows | None = None
         self.rowcount = -1
 
@@ -68,7 +81,7 @@ class RecordingCursor:
             raise redshift_connector.ProgrammingError("cannot insert multiple commands into a prepared statement")
         self._log.record(operation)
         self._log.raise_for(operation)
-        self._rows = self._log.rows_for(operation, answer_as_created) if is_query(operation) else None
+        self._rows = self._log.rows_for(operation, self._known) if is_query(operation) else None
         return self
 
     def fetchall(self) -> Rows:
@@ -90,15 +103,16 @@ class RecordingCursor:
 class RecordingConnection:
     """The subset of `redshift_connector.Connection` the engine uses; every statement goes to the log."""
 
-    def __init__(self, log: StatementLog) -> None:
+    def __init__(self, log: StatementLog, known: Answer = answer_as_created) -> None:
         self._log = log
+        self._known = known
         self.autocommit = False
         self.closed = False
 
     def cursor(self) -> RecordingCursor:
         if self.closed:
             raise redshift_connector.InterfaceError("connection is closed")
-        return RecordingCursor(self._log)
+        return RecordingCursor(self._log, self._known)
 
     def commit(self) -> None:
         self._log.record("COMMIT")
@@ -116,6 +130,11 @@ class RecordingRedshiftWarehouse(RedshiftWarehouse):
     recorder: ResourceDependency[StatementLog]
     #: What DescribeClusters would say of the cluster (`single_az_cluster`): nothing is asked of AWS here.
     known_single_az_cluster: bool = False
+    views_exist: bool = Field(
+        default=True,
+        description="The warehouse holds the views an earlier run of this code created (a daily run); False: a "
+        "new warehouse, whose first run creates them.",
+    )
 
     def validate(self) -> None:
         self.validate_sql_settings()
@@ -137,4 +156,5 @@ class RecordingRedshiftWarehouse(RedshiftWarehouse):
         return region
 
     def open_connection(self) -> Any:
-        return RecordingConnection(self.recorder)
+        known = functools.partial(answer_as_created, warehouse=self) if self.views_exist else answer_as_created
+        return RecordingConnection(self.recorder, known)

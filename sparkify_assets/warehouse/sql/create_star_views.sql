@@ -33,7 +33,9 @@ WHERE preference = 1;
 -- Every staged NextSong event as a play: its stable songplay_id and its song match.
 --
 -- songplay_id = days since 1970-01-01 of the partition * 10^9 + the play's rank in its day, ordered by
--- every column of the event: the same input always gives every play the same id.
+-- every column of the event: the same input always gives every play the same id. The days come from each
+-- engine's f_days_since_epoch (warehouse/<engine>/sql/create_functions.sql): Redshift documents DATEDIFF,
+-- not DATE - DATE, and DuckDB does not read DATEDIFF's bare datepart.
 --
 -- Song match (SPEC.md): title and artist name equal after trimming and ignoring case, duration within
 -- 2.0 s of the event's length; of several, the closest duration, then the smallest song_id. Matched
@@ -46,7 +48,7 @@ CREATE OR REPLACE VIEW stg_plays AS
 WITH plays AS (
     SELECT
         partition_day,
-        CAST(partition_day - DATE '1970-01-01' AS BIGINT) * 1000000000
+        f_days_since_epoch(partition_day) * 1000000000
             + ROW_NUMBER() OVER (
                 PARTITION BY partition_day
                 ORDER BY

@@ -14,17 +14,19 @@ from typing import Any
 import boto3
 import pytest
 import redshift_connector
+import sqlglot
 from dagster import ExecuteInProcessResult
 from dagster_aws.s3 import S3Resource
-from sqlglot import exp as sqlglot_exp
+from sqlglot import exp
 
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import NotJsonText, SourceError, SourceObjectMissing
 from sparkify_assets.sources.layout import JSONPATHS_KEY, event_key
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.engine import FileLoad
-from sparkify_assets.warehouse.layout import layout_query
+from sparkify_assets.warehouse.layout import expected_tables, layout_query
 from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
+from sparkify_assets.warehouse.redshift.engine import SQL as REDSHIFT_SQL
 from sparkify_assets.warehouse.redshift.engine import (
     CopyMismatch,
     RedshiftWarehouse,
@@ -43,6 +45,7 @@ from sparkify_assets_tests.warehouse.conftest import (
     recording_warehouse,
     transactions,
 )
+from sparkify_cli.sql_plan import PlannedSource
 
 DAY = "2018-11-05"
 WINDOW = DayWindow.parse(DAY)
@@ -332,18 +335,99 @@ def test_a_local_source_is_refused_naming_the_setting(tmp_path: Any) -> None:
 
 
 def test_the_table_layout_is_read_once_a_run_in_one_query_inside_the_ddl_transaction(recorded: StatementLog) -> None:
-    """The tables are created in a transaction of their own (LOCK can only name tables that exist); the layout
-    query, the function and the views follow in the next one, which locks the tables the views read."""
+    """A daily run: the tables are created in a transaction of their own (LOCK can only name tables that
+    exist); the layout query follows in the next one, which locks view_definitions and finds the views an
+    earlier run created current, so creates no function or view (warehouse/engine.py, create_tables)."""
     assert recorded.sql.count(layout_query("public")) == 1
     found = transactions(recorded.sql)
     (index,) = [i for i, t in enumerate(found) if layout_query("public") in t]
     tables, ddl = found[index - 1], found[index]
     assert tables and all(s.startswith("CREATE TABLE IF NOT EXISTS") for s in tables)
-    lock, query, function, *views = ddl  # the views call the function
-    assert lock == 'LOCK "song_catalogue", "staging_events", "staging_songs"'
-    assert query == layout_query("public")
-    assert function.startswith("CREATE OR REPLACE FUNCTION f_epoch_ms_to_timestamp(BIGINT)")
-    assert views and all(s.startswith("CREATE OR REPLACE VIEW") for s in views)
+    assert [one_line(s) for s in ddl] == [
+        'LOCK "view_definitions"',
+        one_line(layout_query("public")),
+        "SELECT definitions_sha256 FROM view_definitions ORDER BY created_at DESC",
+    ]
+    assert sum(1 for s in recorded.sql if s.startswith("CREATE TABLE IF NOT EXISTS staging_events")) == 1
+
+
+VIEW_OR_FUNCTION = ("CREATE OR REPLACE VIEW", "CREATE OR REPLACE FUNCTION")
+
+
+def test_a_daily_run_creates_no_view_and_no_function(recorded: StatementLog) -> None:
+    """Issue 13: replacing a view locks it against readers (a dashboard's query blocks the load). A warehouse
+    whose views an earlier run of this code created keeps them."""
+    assert not [s.sql[:60] for s in recorded.statements if s.sql.startswith(VIEW_OR_FUNCTION)]
+
+
+def test_the_first_run_on_a_new_warehouse_creates_functions_and_views_once_in_its_ddl(
+    s3_source: SparkifySource,
+) -> None:
+    log = StatementLog()
+    warehouse = recording_warehouse(log, views_exist=False)
+    assert run_graph({"warehouse": warehouse, "source": s3_source}, partition=DAY).success
+    created = [s for s in log.statements if s.sql.startswith(VIEW_OR_FUNCTION)]
+    assert sorted(re.split(r"[\s(]+", s.sql)[4] for s in created if "VIEW" in s.sql) == sorted(warehouse.view_names())
+    assert len({s.step for s in created}) == 1
+    (ddl,) = [t for t in transactions(log.sql) if layout_query("public") in t]
+    functions_then_views = [s for s in ddl if s.startswith(VIEW_OR_FUNCTION)]
+    assert functions_then_views == [s.sql for s in created]
+    assert [s.startswith("CREATE OR REPLACE FUNCTION") for s in functions_then_views] == sorted(
+        (s.startswith("CREATE OR REPLACE FUNCTION") for s in functions_then_views), reverse=True
+    )
+    assert ddl[-2] == "DELETE FROM view_definitions"
+    assert ddl[-1].startswith("INSERT INTO view_definitions") and f"'{warehouse.views_sha256()}'" in ddl[-1]
+
+
+def _dates_subtracted(statement: str) -> list[str]:
+    """The subtractions in ``statement`` (and in a function's body) one of whose sides is a date: a DATE
+    literal or cast, or a column or parameter named as a day or date."""
+    parsed = [parse_redshift(statement)]
+    parsed += [sqlglot.parse_one(body.name, read="redshift") for body in parsed[0].find_all(exp.Heredoc)]
+
+    def is_date(side: exp.Expression) -> bool:
+        if isinstance(side, exp.Cast) and side.to.is_type("date"):
+            return True
+        return isinstance(side, exp.Column) and re.search(r"(day|date)$", side.name) is not None
+
+    found = [
+        sub.sql() for tree in parsed for sub in tree.find_all(exp.Sub) if is_date(sub.this) or is_date(sub.expression)
+    ]
+    return found + re.findall(r"-\s*DATE\s*'[^']*'", statement)
+
+
+@pytest.mark.parametrize("partition_range", [(DAY, DAY), ("2018-11-05", "2018-11-07")], ids=["one day", "3 days"])
+def test_no_statement_subtracts_a_date_from_a_date(partition_range: tuple[str, str]) -> None:
+    """Issue 13: DATE - DATE is not documented for Redshift; days since 1970-01-01 are DATEDIFF(day, ...)."""
+    log = StatementLog()
+    warehouse = recording_warehouse(log, views_exist=False)  # a first run: the views' SQL is sent too
+    source = PlannedSource(uri="s3://udacity-dend", s3=S3Resource())
+    assert run_graph({"warehouse": warehouse, "source": source}, partition_range=partition_range).success
+    no_lock = [sql for sql in log.sql if not sql.startswith("LOCK ")]  # table names only (test_locks.py)
+    assert [found for sql in no_lock for found in _dates_subtracted(sql)] == []
+    days_since_epoch = "DATEDIFF(day, DATE '1970-01-01', "
+    assert any(days_since_epoch in sql for sql in log.sql if sql.startswith("UPDATE staging_events_copy"))
+    assert any(days_since_epoch in sql for sql in log.sql if "FUNCTION f_days_since_epoch" in sql)
+    assert any("f_days_since_epoch(partition_day)" in sql for sql in log.sql if "VIEW stg_plays" in sql)
+
+
+@pytest.mark.parametrize("table", ["staging_events", "staging_songs"])
+def test_a_text_longer_than_its_column_is_rejected_by_the_rules_not_left_to_copy(
+    recorded: StatementLog, table: str
+) -> None:
+    """Issue 13, VARCHAR widths: COPY would fail a value longer than its column (a load error, which only
+    MAXERROR keeps from failing the load, and whose reason names no width). The copy table takes any text, and
+    the record rules reject each over-long VARCHAR column of the staging table, naming it and its width."""
+    (definition,) = [t for t in expected_tables(REDSHIFT_SQL / "create_tables.sql") if t.name == table]
+    widths = {c.name: c.width for c in definition.columns if c.width is not None and c.name not in {"source_key"}}
+    (create_copy,) = [one_line(s) for s in recorded.sql if s.startswith(f"CREATE TEMPORARY TABLE {table}_copy")]
+    (rules,) = [one_line(s) for s in recorded.sql if s.startswith(f"UPDATE {table}_copy")]
+    for column, width in widths.items():
+        assert f"{column} VARCHAR(65535)" in create_copy
+        if column == "user_id":  # an integer of at most 11 characters, or rejected before: always fits
+            continue
+        assert f"WHEN OCTET_LENGTH({column}) > {width} THEN" in rules, column
+        assert f"longer than {table}.{column} VARCHAR(' || CAST({width} AS VARCHAR) || ')'" in rules, column
 
 
 def test_a_staging_table_in_another_column_order_fails_the_step_naming_table_and_column(tmp_path: Any) -> None:
@@ -485,9 +569,13 @@ def test_a_copy_that_s3_redirects_fails_at_once_naming_the_buckets_region_and_th
 
 
 # -- concurrent runs: LOCK first, error 1023 retried -----------------------------------------------------------
-def test_every_writing_transaction_first_locks_the_tables_it_uses_in_one_order(recorded: StatementLog) -> None:
+def test_every_writing_transaction_first_locks_the_tables_it_uses_in_one_order(s3_source: SparkifySource) -> None:
     """AWS: lock every table the transaction uses (read-only ones too) at its start, in the same order
-    everywhere. The tables are found here by sqlglot, independently of how the engine finds them."""
+    everywhere. The tables are found here by sqlglot, independently of how the engine finds them. A first run
+    (the views' transaction included, which reads no table's rows: it locks view_definitions, its record)."""
+    recorded = StatementLog()
+    warehouse = recording_warehouse(recorded, views_exist=False)
+    assert run_graph({"warehouse": warehouse, "source": s3_source}, partition=DAY).success
     views = {"stg_events", "stg_songs", "stg_song_choice", "stg_plays"}
     create_views = [s for s in recorded.sql if s.startswith("CREATE OR REPLACE VIEW")]
     reads = {parse_redshift(s).this.name: _tables_named(parse_redshift(s).expression) for s in create_views}
@@ -504,8 +592,8 @@ def test_every_writing_transaction_first_locks_the_tables_it_uses_in_one_order(r
         for statement in rest:
             if statement.startswith("LOCK "):
                 pytest.fail("a second LOCK in one transaction")
-            if statement.startswith(("COPY", "CREATE OR REPLACE FUNCTION")):
-                continue  # COPY's target is a temp table; the function reads no table
+            if statement.startswith(("COPY", "CREATE OR REPLACE FUNCTION", "CREATE OR REPLACE VIEW")):
+                continue  # COPY's target is a temp table; a function's or a view's DDL reads no table's rows
             named |= _tables_named(parse_redshift(statement))
         needed = set()
         for name in named - temporary:
@@ -513,12 +601,12 @@ def test_every_writing_transaction_first_locks_the_tables_it_uses_in_one_order(r
         assert needed <= set(locked), (lock, needed - set(locked))
 
 
-def _tables_named(tree: sqlglot_exp.Expression) -> set[str]:
+def _tables_named(tree: exp.Expression) -> set[str]:
     """The tables a statement names, without its CTEs, the catalogue and the system views."""
-    ctes = {cte.alias for cte in tree.find_all(sqlglot_exp.CTE)}
+    ctes = {cte.alias for cte in tree.find_all(exp.CTE)}
     return {
         table.name
-        for table in tree.find_all(sqlglot_exp.Table)
+        for table in tree.find_all(exp.Table)
         if table.name not in ctes and table.db != "information_schema" and not table.name.startswith(("sys_", "stl_"))
     }
 

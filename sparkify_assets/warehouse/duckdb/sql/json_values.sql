@@ -38,3 +38,15 @@ json_finite(TRY_CAST(
 -- The reason a present field is rejected when its typed value is NULL, else NULL.
 CREATE OR REPLACE TEMP MACRO json_wrong_type(field, v, typed, kind) AS
 CASE WHEN json_present(v) AND typed IS NULL THEN field || ' must be ' || kind || ', got ' || CAST(v AS VARCHAR) END;
+
+-- The reason a text value is rejected when it is longer than its column, else NULL. Widths count UTF-8 bytes,
+-- as Redshift does ("Character types": a VARCHAR(n) holds n bytes, and a longer value is an error,
+-- https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html); strlen counts bytes. DuckDB would
+-- store any length: the rule makes both engines reject the same records, with the same reason
+-- (redshift/sql/stage_events.sql, stage_songs.sql).
+CREATE OR REPLACE TEMP MACRO text_too_long(field, value, column_name, width) AS
+CASE
+    WHEN strlen(value) > width
+        THEN field || ' is ' || CAST(strlen(value) AS VARCHAR) || ' bytes long, longer than ' || column_name
+            || ' VARCHAR(' || CAST(width AS VARCHAR) || ')'
+END;

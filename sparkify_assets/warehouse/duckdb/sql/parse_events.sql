@@ -7,7 +7,9 @@
 -- classified_events: every record with its fields parsed and the reason it is rejected, or NULL. This
 -- file inserts the records without a reason; reject_events.sql uses the same macro for the others. A
 -- record that is not valid JSON parses to NULL (TRY) and is rejected as 'not valid JSON'. Text fields take
--- any JSON value as its text, as COPY does.
+-- any JSON value as its text, as COPY does, and no longer than its column's width in bytes (json_values.sql,
+-- text_too_long), which the engine registers as the one-row table staging_widths: a column per VARCHAR
+-- column of staging_events, read from create_tables.sql. userId's integer rule keeps it within its width.
 CREATE OR REPLACE TEMP MACRO classified_events() AS TABLE
 WITH parsed AS (
     SELECT
@@ -41,7 +43,7 @@ WITH parsed AS (
     FROM typed
 )
 SELECT
-    *,
+    classified.*,
     CASE
         WHEN scan_error IS NOT NULL THEN scan_error
         WHEN r IS NULL THEN 'not valid JSON'
@@ -49,8 +51,8 @@ SELECT
         WHEN ts_type NOT IN ('BIGINT', 'UBIGINT') OR TRY_CAST(CAST(r.ts AS VARCHAR) AS BIGINT) IS NULL
             THEN 'ts must be an integer (epoch milliseconds), got ' || CAST(r.ts AS VARCHAR)
         WHEN CAST(CAST(r.ts AS VARCHAR) AS BIGINT) NOT BETWEEN
-                CAST(partition_day - DATE '1970-01-01' AS BIGINT) * 86400000
-                AND CAST(partition_day - DATE '1970-01-01' AS BIGINT) * 86400000 + 86399999
+                date_diff('day', DATE '1970-01-01', partition_day) * 86400000
+                AND date_diff('day', DATE '1970-01-01', partition_day) * 86400000 + 86399999
             THEN 'ts ' || CAST(r.ts AS VARCHAR) || ' is not on the partition day ' || CAST(partition_day AS VARCHAR)
         WHEN user_id_type NOT IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL')
             THEN 'userId must be an integer or empty, got ' || CAST(r.userId AS VARCHAR)
@@ -62,10 +64,22 @@ SELECT
             json_wrong_type('length', r.length, length, 'a finite number'),
             json_wrong_type('registration', r.registration, registration, 'a finite number'),
             json_wrong_type('sessionId', r.sessionId, session_id, 'an integer'),
-            json_wrong_type('status', r.status, status, 'an integer')
+            json_wrong_type('status', r.status, status, 'an integer'),
+            text_too_long('artist', r.artist, 'staging_events.artist', w.artist),
+            text_too_long('auth', r.auth, 'staging_events.auth', w.auth),
+            text_too_long('firstName', r.firstName, 'staging_events.first_name', w.first_name),
+            text_too_long('gender', r.gender, 'staging_events.gender', w.gender),
+            text_too_long('lastName', r.lastName, 'staging_events.last_name', w.last_name),
+            text_too_long('level', r.level, 'staging_events.level', w.level),
+            text_too_long('location', r.location, 'staging_events.location', w.location),
+            text_too_long('method', r.method, 'staging_events.method', w.method),
+            text_too_long('page', r.page, 'staging_events.page', w.page),
+            text_too_long('song', r.song, 'staging_events.song', w.song),
+            text_too_long('userAgent', r.userAgent, 'staging_events.user_agent', w.user_agent)
         )
     END AS reason
-FROM classified;
+FROM classified
+CROSS JOIN staging_widths AS w;
 
 INSERT INTO staging_events (
     artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method,

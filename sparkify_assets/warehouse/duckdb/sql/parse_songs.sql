@@ -5,7 +5,9 @@
 -- type rejects the record, as COPY does: json_values.sql) live in the table macro classified_songs: every
 -- record with its fields parsed and the reason it is rejected, or NULL. This file inserts the records
 -- without a reason; reject_songs.sql uses the same macro for the others. A record that is not valid JSON
--- parses to NULL (TRY) and is rejected as 'not valid JSON'.
+-- parses to NULL (TRY) and is rejected as 'not valid JSON'. A text field is no longer than its column's width
+-- in bytes (json_values.sql, text_too_long; the widths are the one-row table staging_widths the engine
+-- registers, read from create_tables.sql).
 CREATE OR REPLACE TEMP MACRO classified_songs() AS TABLE
 WITH parsed AS (
     SELECT
@@ -27,7 +29,7 @@ WITH parsed AS (
     FROM parsed
 )
 SELECT
-    *,
+    typed.*,
     CASE
         WHEN scan_error IS NOT NULL THEN scan_error
         WHEN r IS NULL THEN 'not valid JSON'
@@ -39,10 +41,16 @@ SELECT
             json_wrong_type('artist_latitude', r.artist_latitude, artist_latitude, 'a finite number'),
             json_wrong_type('artist_longitude', r.artist_longitude, artist_longitude, 'a finite number'),
             json_wrong_type('duration', r.duration, duration, 'a finite number'),
-            json_wrong_type('year', r.year, year, 'an integer')
+            json_wrong_type('year', r.year, year, 'an integer'),
+            text_too_long('artist_id', r.artist_id, 'staging_songs.artist_id', w.artist_id),
+            text_too_long('artist_location', r.artist_location, 'staging_songs.artist_location', w.artist_location),
+            text_too_long('artist_name', r.artist_name, 'staging_songs.artist_name', w.artist_name),
+            text_too_long('song_id', r.song_id ->> '$', 'staging_songs.song_id', w.song_id),
+            text_too_long('title', r.title, 'staging_songs.title', w.title)
         )
     END AS reason
-FROM typed;
+FROM typed
+CROSS JOIN staging_widths AS w;
 
 INSERT INTO staging_songs (
     num_songs, artist_id, artist_latitude, artist_longitude, artist_location, artist_name, song_id,

@@ -11,26 +11,29 @@
 -- whole partition.
 -- COMPUPDATE and STATUPDATE are off: the target is a throw-away temp table.
 -- Types are those of staging_events, except that ts may be missing (rejected with a reason in SQL, as on
--- DuckDB) and userId is text of any length (a non-integer is rejected in SQL, naming the value).
+-- DuckDB) and text is VARCHAR(65535), Redshift's widest: COPY would fail a value longer than its column
+-- ("String length exceeds DDL length", a load error that only MAXERROR keeps from failing the load), so it
+-- takes any text and stage_events.sql rejects a value longer than its staging_events column, naming the
+-- column and its width, as DuckDB does (a non-integer userId is rejected there too, naming the value).
 CREATE TEMPORARY TABLE staging_events_copy (
-    artist          VARCHAR(512),
-    auth            VARCHAR(64),
-    first_name      VARCHAR(256),
-    gender          VARCHAR(16),
+    artist          VARCHAR(65535),
+    auth            VARCHAR(65535),
+    first_name      VARCHAR(65535),
+    gender          VARCHAR(65535),
     item_in_session INTEGER,
-    last_name       VARCHAR(256),
+    last_name       VARCHAR(65535),
     length          DOUBLE PRECISION,
-    level           VARCHAR(16),
-    location        VARCHAR(512),
-    method          VARCHAR(16),
-    page            VARCHAR(64),
+    level           VARCHAR(65535),
+    location        VARCHAR(65535),
+    method          VARCHAR(65535),
+    page            VARCHAR(65535),
     registration    DOUBLE PRECISION,
     session_id      BIGINT,
-    song            VARCHAR(512),
+    song            VARCHAR(65535),
     status          INTEGER,
     ts              BIGINT,
-    user_agent      VARCHAR(1024),
-    user_id         VARCHAR(1024),
+    user_agent      VARCHAR(65535),
+    user_id         VARCHAR(65535),
     reason          VARCHAR(2048)
 );
 

@@ -1,4 +1,5 @@
--- Redshift's one function, called by the engine-neutral cleaning views (staging/sql/create_stg_views.sql):
+-- Redshift's functions, called by the engine-neutral views (staging/sql/create_stg_views.sql,
+-- warehouse/sql/create_star_views.sql). f_epoch_ms_to_timestamp:
 -- ts (epoch milliseconds, UTC) as a TIMESTAMP with its milliseconds kept, the same values as DuckDB's
 -- epoch_ms (warehouse/duckdb/sql/create_functions.sql). Written as whole days plus the milliseconds left
 -- over: DATEADD takes INTEGER amounts and ts does not fit one; the sum is exact integer arithmetic,
@@ -16,4 +17,16 @@ AS $$
         CAST($1 - CAST($1 / 86400000 AS BIGINT) * 86400000 AS INTEGER),
         DATEADD(day, CAST($1 / 86400000 AS INTEGER), TIMESTAMP '1970-01-01 00:00:00')
     )
+$$ LANGUAGE sql;
+
+-- The days from 1970-01-01 to a DATE, the twin of DuckDB's f_days_since_epoch: the engine-neutral view
+-- stg_plays (warehouse/sql/create_star_views.sql) numbers each day's plays from it. DATEDIFF(day, ...) is
+-- the documented way (https://docs.aws.amazon.com/redshift/latest/dg/r_DATEDIFF_function.html, returns
+-- BIGINT); subtracting one DATE from another is not among Redshift's documented date operators, and DuckDB
+-- does not take DATEDIFF's bare datepart (it reads `day` as a column), so the shared view calls this function.
+CREATE OR REPLACE FUNCTION f_days_since_epoch(DATE)
+RETURNS BIGINT
+IMMUTABLE
+AS $$
+    SELECT DATEDIFF(day, DATE '1970-01-01', $1)
 $$ LANGUAGE sql;

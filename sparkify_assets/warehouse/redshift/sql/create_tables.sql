@@ -109,6 +109,14 @@ CREATE TABLE IF NOT EXISTS song_catalogue (
 DISTSTYLE ALL
 SORTKEY (title_key);
 
+-- The SHA-256 of the SQL the functions and views were last created from (warehouse/engine.py,
+-- create_tables): one row. The views are created again only when they are missing or it differs.
+CREATE TABLE IF NOT EXISTS view_definitions (
+    definitions_sha256 VARCHAR(64) NOT NULL,
+    created_at         TIMESTAMP NOT NULL
+)
+DISTSTYLE ALL;
+
 CREATE TABLE IF NOT EXISTS songplays (
     songplay_id BIGINT NOT NULL,
     start_time  TIMESTAMP NOT NULL,

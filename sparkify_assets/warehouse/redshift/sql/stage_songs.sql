@@ -12,6 +12,25 @@ SET reason = CASE
         THEN 'artist_longitude must be a finite number, got ' || CAST(artist_longitude AS VARCHAR)
     WHEN NOT duration BETWEEN -1.7976931348623157e308 AND 1.7976931348623157e308
         THEN 'duration must be a finite number, got ' || CAST(duration AS VARCHAR)
+    -- A text value longer than its staging column (its width, :<column>_width, read from create_tables.sql by
+    -- the engine): Redshift counts a VARCHAR's width in bytes and refuses a longer value
+    -- (https://docs.aws.amazon.com/redshift/latest/dg/r_Character_types.html), so the copy table takes any
+    -- text (copy_*.sql) and the record is rejected here, with the reason DuckDB gives (see stage_events.sql).
+    WHEN OCTET_LENGTH(artist_id) > :artist_id_width
+        THEN 'artist_id is ' || CAST(OCTET_LENGTH(artist_id) AS VARCHAR)
+            || ' bytes long, longer than staging_songs.artist_id VARCHAR(' || CAST(:artist_id_width AS VARCHAR) || ')'
+    WHEN OCTET_LENGTH(artist_location) > :artist_location_width
+        THEN 'artist_location is ' || CAST(OCTET_LENGTH(artist_location) AS VARCHAR)
+            || ' bytes long, longer than staging_songs.artist_location VARCHAR(' || CAST(:artist_location_width AS VARCHAR) || ')'
+    WHEN OCTET_LENGTH(artist_name) > :artist_name_width
+        THEN 'artist_name is ' || CAST(OCTET_LENGTH(artist_name) AS VARCHAR)
+            || ' bytes long, longer than staging_songs.artist_name VARCHAR(' || CAST(:artist_name_width AS VARCHAR) || ')'
+    WHEN OCTET_LENGTH(song_id) > :song_id_width
+        THEN 'song_id is ' || CAST(OCTET_LENGTH(song_id) AS VARCHAR)
+            || ' bytes long, longer than staging_songs.song_id VARCHAR(' || CAST(:song_id_width AS VARCHAR) || ')'
+    WHEN OCTET_LENGTH(title) > :title_width
+        THEN 'title is ' || CAST(OCTET_LENGTH(title) AS VARCHAR)
+            || ' bytes long, longer than staging_songs.title VARCHAR(' || CAST(:title_width AS VARCHAR) || ')'
 END;
 
 INSERT INTO staging_songs (
