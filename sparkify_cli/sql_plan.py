@@ -29,6 +29,7 @@ from dagster import ConfigurableResource, DagsterEvent, materialize
 from sparkify_assets.checks.definitions import asset_checks
 from sparkify_assets.definitions import ALL_ASSETS
 from sparkify_assets.resources import duckdb_resources, redshift_resources
+from sparkify_assets.sources.errors import SourceError
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse
 from sparkify_assets.warehouse.duckdb.recording import RecordingDuckDBWarehouse
@@ -64,9 +65,13 @@ class PlannedSource(SparkifySource):
         return [under]
 
     def bucket_region(self) -> str:
-        """Not asked of S3 (a plan needs no credential): the COPYs say so in their REGION, and a run asks S3
-        once when REDSHIFT_COPY_REGION is not set."""
-        return BUCKET_REGION_AT_RUN_TIME
+        """Asked of S3 as a run asks it (REDSHIFT_COPY_REGION not set), so that the plan names the bucket's
+        region; where S3 does not answer (no credential, no network: a plan needs neither), the COPYs say in
+        their REGION that the run asks S3."""
+        try:
+            return super().bucket_region()
+        except SourceError:
+            return BUCKET_REGION_AT_RUN_TIME
 
 
 class PlanFailed(RuntimeError):

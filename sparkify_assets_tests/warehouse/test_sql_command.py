@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import boto3
 import pytest
 import sqlglot
 from sqlglot import exp
@@ -40,6 +41,40 @@ def plain(plan: str) -> list[str]:
     """The printed statements, comments dropped, whitespace collapsed."""
     text = "\n".join(line for line in plan.splitlines() if not line.startswith("--"))
     return [re.sub(r"\s+", " ", s).strip() for s in re.split(r";[ \t]*(?:\n|$)", text) if s.strip()]
+
+
+def test_the_plan_names_the_source_buckets_region_when_s3_answers(tmp_path: Path, moto_s3_endpoint: str) -> None:
+    """Issue 13: COPY's REGION is the bucket's, asked of S3 (GetBucketLocation) as a run asks it, not us-west-2."""
+    bucket = "sparkify-plan-in-frankfurt"
+    client = boto3.client(
+        "s3",
+        region_name="eu-central-1",
+        endpoint_url=moto_s3_endpoint,
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
+    )
+    client.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-central-1"})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("REDSHIFT_", "AWS_", "SPARKIFY_"))}
+    env.update(
+        ACCEPTANCE,
+        SPARKIFY_SOURCE=f"s3://{bucket}",
+        AWS_ENDPOINT_URL_S3=moto_s3_endpoint,
+        AWS_ACCESS_KEY_ID="k",
+        AWS_SECRET_ACCESS_KEY="s",
+        HOME=str(tmp_path),
+    )
+    done = subprocess.run(
+        [str(SPARKIFY), "sql", "--engine", "redshift", "--partition", "2018-11-05"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    copies = [s for s in plain(done.stdout) if s.startswith("COPY ")]
+    assert len(copies) == 2 and all("REGION 'eu-central-1'" in copy for copy in copies), copies
+    assert f"the region of bucket {bucket}, asked of S3 (GetBucketLocation) once a run: eu-central-1" in done.stdout
 
 
 @pytest.fixture
