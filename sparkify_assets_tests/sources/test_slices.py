@@ -98,3 +98,16 @@ def test_a_record_longer_than_a_slice_is_one_slice(slice_bytes: int) -> None:
     big = json.dumps({"s": "x" * 10_000}).encode()
     data = b'{"a": 1}\n' + big + b'\n{"b": 2}\n'
     assert sliced(data, slice_bytes, 100) == whole(data)
+
+
+def test_slices_stay_about_the_slice_size_whatever_the_file_size() -> None:
+    """Memory holds a slice or two of a day file, not the file: every slice of a 2 MB file read in 64 KB pieces
+    is under two slice sizes, and together they are the file."""
+    lines = [json.dumps({"ts": n, "page": "NextSong", "pad": "x" * (n % 300)}).encode() for n in range(12_000)]
+    data = b"\n".join(lines) + b"\n"
+    chunk = slice_bytes = 64 * 1024
+    pieces = list(split_in_slices("k", [data[i : i + chunk] for i in range(0, len(data), chunk)], slice_bytes))
+    assert len(data) > 30 * slice_bytes and len(pieces) > 15
+    assert max(piece.size for piece in pieces) < 2 * slice_bytes
+    assert sum(piece.size for piece in pieces) == len(data)
+    assert sum(piece.records.num_rows for piece in pieces) == len(lines) and pieces[-1].last
