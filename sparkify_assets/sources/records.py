@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -652,14 +652,6 @@ def _split_text(records: RecordColumns, text: str, first_line: int = 1) -> None:
         index = _decode_slow(records, lines, index, first_line)
 
 
-def _line_offsets(lines: list[str]) -> list[int]:
-    offsets, position = [], 0
-    for line in lines:
-        offsets.append(position)
-        position += len(line) + 1
-    return offsets
-
-
 def _decode_slow(records: RecordColumns, lines: list[str], index: int, first_line: int) -> int:
     """Parse a record that is not one ``{...}`` line: a multi-line object, or a bad line.
 
@@ -711,9 +703,9 @@ def _object_at(read: Callable[[int, int], list[str]], index: int, count: int, sp
                 span *= 2
                 continue
             return f"not valid JSON: {_describe(exc)}"
-    offsets = _line_offsets(window)
-    last = bisect_right(offsets, end - 1) - 1
-    if window[last][end - offsets[last] :].strip(_SPACE):
+    last = text.count("\n", 0, end - 1)  # the line of the object's closing brace
+    line_end = text.find("\n", end)
+    if text[end : line_end if line_end >= 0 else len(text)].strip(_SPACE):
         return "not valid JSON: extra data after the object"
     return index + last, _one_line(text[start:end])
 
