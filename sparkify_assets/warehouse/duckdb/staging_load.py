@@ -4,7 +4,8 @@ time, parsed into staging (and the bad ones into staging_rejects), and what each
 The parse SQL inserts the valid records and says how many it inserted; only a batch where that is fewer
 than its records runs the reject SQL, which parses the batch again to keep the others in staging_rejects
 with their reason. Both classify records with the one table macro that `sql/parse_*.sql` defines. Memory
-holds the batch being parsed and the files split ahead, whatever the number of files.
+holds the batch being parsed and the slices split ahead (`sources/slices.py`), whatever the number and size
+of the files.
 """
 
 from __future__ import annotations
