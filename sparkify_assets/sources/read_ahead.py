@@ -1,11 +1,14 @@
 """Reading ahead of the consumer: the next source objects are read (or split) in threads while the current
 one is used. The one read-ahead of the project: `SparkifySource.read_each` (day files, one ahead),
-`SparkifySource.read_many` (song files on S3, a pool of threads a bounded window ahead) and the DuckDB
-staging load (a day file split into records while DuckDB parses the one before) all go through `read_ahead`.
+`SparkifySource.read_many` (song files on S3, a pool of threads a bounded window ahead) go through
+`read_ahead`; the DuckDB staging load (day files read and split a slice at a time while DuckDB parses the
+slice before) through `iterate_ahead`.
 """
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -56,3 +59,46 @@ def _failed(error: Exception) -> Future[R]:
     future: Future[R] = Future()
     future.set_exception(error)
     return future
+
+
+def iterate_ahead(items: Iterable[T], *, ahead: int = 1) -> Iterator[T]:
+    """The items of ``items``, produced by a thread of their own at most ``ahead`` items ahead of the
+    consumer: for an iterator whose every step is work (read a piece of a day file, cut and split a slice),
+    which `read_ahead` would run in the consumer's thread. Memory holds the item the consumer has, ``ahead``
+    waiting and the one being produced. An error of ``items`` is raised at its turn; when the consumer
+    stops early, the thread ends after the item under way."""
+    handoff: queue.Queue[tuple[bool, T | BaseException | None]] = queue.Queue(maxsize=ahead)
+    stopped = threading.Event()
+
+    def put(entry: tuple[bool, T | BaseException | None]) -> bool:
+        while not stopped.is_set():
+            try:
+                handoff.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((False, item)):
+                    return
+            put((True, None))
+        except BaseException as exc:  # raised in the consumer's thread, at its turn
+            put((True, exc))
+
+    producer = threading.Thread(target=produce, name=f"{THREAD_NAME}-iterate", daemon=True)
+    producer.start()
+    try:
+        while True:
+            done, value = handoff.get()
+            if done:
+                if value is not None:
+                    raise value  # type: ignore[misc]
+                return
+            yield value  # type: ignore[misc]
+            del value
+    finally:
+        stopped.set()
+        producer.join()

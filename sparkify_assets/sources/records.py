@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -150,6 +150,28 @@ def split_records(source_key: str, data: bytes) -> FileRecords:
     return FileRecords(source_key, table)
 
 
+def split_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> pa.Table:
+    """The records (`RECORD_SCHEMA`) of one slice of a large file (`sources/slices.py`), numbered from
+    ``first_line``. With ``lookahead``, the slice's last line is the first line of the next slice: the
+    records of the slice may be decoded through it (as they would be in the whole file), but a record
+    starting on it is the next slice's. The file as a whole is checked by `JsonTextCheck`, not here.
+    ``data`` may be a view of a larger buffer: the Arrow path reads it without a copy."""
+    table = _split_with_arrow(data, first_line, lookahead) if len(data) >= ARROW_SPLIT_BYTES else None
+    if table is None:
+        data = bytes(data)
+        records = RecordColumns()
+        _split_bytes(records, data, first_line)
+        if lookahead and records.line_numbers:
+            stop = first_line + data.count(b"\n")  # the lookahead line
+            keep = [index for index, number in enumerate(records.line_numbers) if number < stop]
+            if len(keep) < len(records):
+                records.line_numbers = [records.line_numbers[index] for index in keep]
+                records.texts = [records.texts[index] for index in keep]
+                records.errors = [records.errors[index] for index in keep]
+        table = records.table()
+    return table
+
+
 def split_into(records: RecordColumns, data: bytes, source_key: str | None = None) -> None:
     """Append the records of ``data`` to ``records``, line by line (fast enough for small files).
 
@@ -206,52 +228,124 @@ def require_json_text(source_key: str, data: bytes) -> None:
       an object (one object pretty-printed with CRs is one valid record: CR is JSON whitespace).
 
     An empty file is an empty partition, not an error. Costs a look at the first few KB, and a scan of
-    the file for a NUL byte (and for a line feed when the start has a CR but none).
+    the file for a NUL byte and for line feeds. `JsonTextCheck` makes the same checks on a file read in
+    pieces.
     """
-    if not data:
-        return
-    head = data[:JSON_TEXT_HEAD_BYTES]
-    for magic, what in _MAGIC:
-        if head.startswith(magic):
-            raise NotJsonText(source_key, f"it is {what} (it starts with the bytes {_hex(magic)})")
-    if _BZIP2.match(head):
-        raise NotJsonText(source_key, f"it is bzip2-compressed (it starts with the bytes {_hex(head[:4])})")
-    for bom, encoding in _BOMS:
-        if head.startswith(bom):
-            raise NotJsonText(
-                source_key,
-                f"it is {encoding} text (it starts with the byte-order mark {_hex(bom)}); convert it to UTF-8",
-            )
-    if b"\0" in data:
-        _refuse_nul_bytes(source_key, data, head)
-    text = head[len(_BOM) :] if head.startswith(_BOM) else head
-    start = text.lstrip(b" \t\r\n")
-    if start.startswith(b"["):
-        first_line = start.split(b"\n", 1)[0].strip(b" \t\r")
-        if first_line == b"[" or data[-JSON_TEXT_HEAD_BYTES:].rstrip(b" \t\r\n").endswith(b"]"):
-            raise NotJsonText(
-                source_key, "it is one JSON array (it starts with '[' and ends with ']'); write one object a line"
-            )
-    if b"\r" in head and b"\n" not in head and b"\n" not in data:
-        starts = sum(segment.lstrip(b" \t").startswith(b"{") for segment in text.split(b"\r"))
-        if starts > 1:
-            raise NotJsonText(
-                source_key,
-                "its lines end with a carriage return (CR) alone, so it is one line; end them with LF or CR LF",
-            )
+    check = JsonTextCheck(source_key)
+    check.feed(data)
+    check.finish()
 
 
-def _refuse_nul_bytes(source_key: str, data: bytes, head: bytes) -> None:
+#: The signatures and byte-order marks `JsonTextCheck` looks for are at most this long.
+_START_BYTES = 8
+
+
+class JsonTextCheck:
+    """`require_json_text` over a file read in pieces: `feed` each piece in order (or slices of it), then
+    `finish`. What the file's start tells (a signature, a byte-order mark) raises as soon as 8 KB are in;
+    the rest, which needs the whole file (its NUL bytes and line feeds, its last character), raises in
+    `finish`, in the same order and with the same messages as `require_json_text` on the whole file."""
+
+    def __init__(self, source_key: str) -> None:
+        self.source_key = source_key
+        self.head = b""
+        self.head_checked = False
+        self.tail = b""
+        self.size = 0
+        self.newlines = 0
+        self.nuls = 0
+        self.first_nul_line = 0
+        self.nul_run = False  # a run of four NUL bytes
+        self.last_bytes = b""  # the last 3 bytes fed: a run of NUL bytes may straddle two pieces
+
+    @property
+    def refused(self) -> bool:
+        """Whether the file will be refused whatever follows (binary or zero-filled data): no use splitting it."""
+        return self.nul_run
+
+    def feed(self, data: bytes, end: int | None = None, newlines: int | None = None) -> None:
+        """The next ``data[:end]`` of the file; ``newlines``: how many line feeds it holds, if the caller
+        counted them (they are counted here only when the file has NUL bytes: the messages need them)."""
+        end = len(data) if end is None else end
+        if not end:
+            return
+        if len(self.head) < JSON_TEXT_HEAD_BYTES:
+            self.head += data[: min(end, JSON_TEXT_HEAD_BYTES - len(self.head))]
+        if not self.head_checked and len(self.head) >= _START_BYTES:
+            self._check_start(self.head)
+        first_nul = data.find(b"\0", 0, end)
+        if first_nul >= 0 or self.nuls:
+            if newlines is None:
+                newlines = data.count(b"\n", 0, end)
+            if first_nul >= 0:
+                if not self.nuls:
+                    self.first_nul_line = self.newlines + data.count(b"\n", 0, first_nul) + 1
+                self.nuls += data.count(b"\0", 0, end)
+                self.nul_run = self.nul_run or b"\0\0\0\0" in self.last_bytes + data[first_nul : first_nul + 3]
+                self.nul_run = self.nul_run or data.find(b"\0\0\0\0", 0, end) >= 0
+        if newlines is None:  # only whether there is one matters (a file of CR-ended lines has none)
+            newlines = 0 if self.newlines else int(data.find(b"\n", 0, end) >= 0)
+        self.newlines += newlines
+        self.size += end
+        self.last_bytes = (self.last_bytes + data[max(0, end - 3) : end])[-3:]
+        self.tail = (self.tail + data[max(0, end - JSON_TEXT_HEAD_BYTES) : end])[-JSON_TEXT_HEAD_BYTES:]
+
+    def finish(self) -> None:
+        if not self.size:
+            return
+        if not self.head_checked:
+            self._check_start(self.head)
+        source_key, head = self.source_key, self.head
+        if self.nuls:
+            _refuse_nul_bytes(source_key, head, self.nuls, self.newlines, self.nul_run, self.first_nul_line)
+        text = head[len(_BOM) :] if head.startswith(_BOM) else head
+        start = text.lstrip(b" \t\r\n")
+        if start.startswith(b"["):
+            first_line = start.split(b"\n", 1)[0].strip(b" \t\r")
+            if first_line == b"[" or self.tail.rstrip(b" \t\r\n").endswith(b"]"):
+                raise NotJsonText(
+                    source_key, "it is one JSON array (it starts with '[' and ends with ']'); write one object a line"
+                )
+        if b"\r" in head and b"\n" not in head and not self.newlines:
+            starts = sum(segment.lstrip(b" \t").startswith(b"{") for segment in text.split(b"\r"))
+            if starts > 1:
+                raise NotJsonText(
+                    source_key,
+                    "its lines end with a carriage return (CR) alone, so it is one line; end them with LF or CR LF",
+                )
+
+    def check_start(self, start: bytes) -> None:
+        """Raise now if the file's first bytes (at least `_START_BYTES` of them, or the whole file) show it is
+        compressed, binary or UTF-16/32 text: before any of it is split (`feed` makes the same check)."""
+        if not self.head_checked and len(start) >= _START_BYTES:
+            self._check_start(start)
+
+    def _check_start(self, head: bytes) -> None:
+        self.head_checked = True
+        source_key = self.source_key
+        for magic, what in _MAGIC:
+            if head.startswith(magic):
+                raise NotJsonText(source_key, f"it is {what} (it starts with the bytes {_hex(magic)})")
+        if _BZIP2.match(head):
+            raise NotJsonText(source_key, f"it is bzip2-compressed (it starts with the bytes {_hex(head[:4])})")
+        for bom, encoding in _BOMS:
+            if head.startswith(bom):
+                raise NotJsonText(
+                    source_key,
+                    f"it is {encoding} text (it starts with the byte-order mark {_hex(bom)}); convert it to UTF-8",
+                )
+
+
+def _refuse_nul_bytes(source_key: str, head: bytes, nuls: int, newlines: int, nul_run: bool, first_line: int) -> None:
     encoding = _nul_pattern(head)
     if encoding is not None:
         raise NotJsonText(
             source_key, f"it looks like {encoding} text (NUL bytes between its characters); convert it to UTF-8"
         )
-    nuls = data.count(b"\0")
-    if b"\0\0\0\0" in data or (nuls >= 4 and 2 * nuls > data.count(b"\n") + 1):
-        line = data.count(b"\n", 0, data.index(b"\0")) + 1
+    if nul_run or (nuls >= 4 and 2 * nuls > newlines + 1):
         raise NotJsonText(
-            source_key, f"it holds {nuls} NUL bytes (the first on line {line}), as binary or zero-filled data does"
+            source_key,
+            f"it holds {nuls} NUL bytes (the first on line {first_line}), as binary or zero-filled data does",
         )
 
 
@@ -380,12 +474,13 @@ def _lexical_fault(text: str) -> str | None:
 
 
 # -- large files: Arrow kernels for the plain lines, Python for the others ---------------------------------
-def _split_with_arrow(data: bytes) -> pa.Table | None:
-    """The records of a large file, or ``None`` when it is not valid UTF-8 (the line-by-line path copes)."""
+def _split_with_arrow(data: bytes | memoryview, first_line: int = 1, lookahead: bool = False) -> pa.Table | None:
+    """The records of a large file (or of a slice of one: `split_slice`), or ``None`` when it is not valid
+    UTF-8 (the line-by-line path copes)."""
     if len(data) >= 2**31 - 1:  # beyond what one Arrow binary value holds
         return None
     buffer = pa.py_buffer(data)  # the file's bytes, not a copy
-    if data.startswith(_BOM):
+    if bytes(data[: len(_BOM)]) == _BOM:
         buffer = buffer.slice(len(_BOM))
     offsets = pa.array([0, buffer.size], pa.int32()).buffers()[1]
     lines = pc.split_pattern(pa.Array.from_buffers(pa.binary(), 1, [None, offsets, buffer]), pattern=b"\n").flatten()
@@ -396,6 +491,10 @@ def _split_with_arrow(data: bytes) -> pa.Table | None:
     opens = pc.starts_with(lines, "{")
     plain = pc.and_(opens, pc.or_(pc.ends_with(lines, "}"), pc.ends_with(lines, "}\r")))
     others = pc.indices_nonzero(pc.and_(pc.invert(plain), pc.greater(pc.binary_length(lines), 0))).to_pylist()
+    if lookahead:  # the last line starts the next slice: it is read, not split, here
+        plain = pa.concat_arrays([plain.slice(0, len(lines) - 1), pa.array([False])])
+        if others and others[-1] == len(lines) - 1:
+            others.pop()
     slow, consumed = _split_others(lines, others, plain)
     if consumed:
         plain = pc.and_(plain, pc.invert(_mask(len(lines), consumed)))
@@ -412,6 +511,9 @@ def _split_with_arrow(data: bytes) -> pa.Table | None:
     )
     if len(slow):  # slow.table() applies the rule to its own records
         table = pa.concat_tables([table, slow.table()])  # not sorted: see FileRecords
+    if first_line != 1:
+        line_numbers = pc.add(table.column("line_number"), first_line - 1)
+        table = table.set_column(0, RECORD_SCHEMA.field("line_number"), line_numbers)
     return table
 
 
@@ -517,13 +619,13 @@ def _object_in_lines(lines: pa.StringArray, index: int, span: int = 0) -> tuple[
 
 
 # -- small files: line by line ------------------------------------------------------------------------------
-def _split_bytes(records: RecordColumns, data: bytes) -> None:
+def _split_bytes(records: RecordColumns, data: bytes, first_line: int = 1) -> None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        _split_undecodable(records, data)
+        _split_undecodable(records, data, first_line)
         return
-    _split_text(records, text)
+    _split_text(records, text, first_line)
 
 
 def _split_text(records: RecordColumns, text: str, first_line: int = 1) -> None:
@@ -548,14 +650,6 @@ def _split_text(records: RecordColumns, text: str, first_line: int = 1) -> None:
                 continue
         plain = -1
         index = _decode_slow(records, lines, index, first_line)
-
-
-def _line_offsets(lines: list[str]) -> list[int]:
-    offsets, position = [], 0
-    for line in lines:
-        offsets.append(position)
-        position += len(line) + 1
-    return offsets
 
 
 def _decode_slow(records: RecordColumns, lines: list[str], index: int, first_line: int) -> int:
@@ -609,9 +703,9 @@ def _object_at(read: Callable[[int, int], list[str]], index: int, count: int, sp
                 span *= 2
                 continue
             return f"not valid JSON: {_describe(exc)}"
-    offsets = _line_offsets(window)
-    last = bisect_right(offsets, end - 1) - 1
-    if window[last][end - offsets[last] :].strip(_SPACE):
+    last = text.count("\n", 0, end - 1)  # the line of the object's closing brace
+    line_end = text.find("\n", end)
+    if text[end : line_end if line_end >= 0 else len(text)].strip(_SPACE):
         return "not valid JSON: extra data after the object"
     return index + last, _one_line(text[start:end])
 
@@ -676,14 +770,15 @@ def _describe(exc: Exception) -> str:
     return str(exc)
 
 
-def _split_undecodable(records: RecordColumns, data: bytes) -> None:
-    """A file that is not valid UTF-8: keep the lines that are, reject the others with the byte offset."""
+def _split_undecodable(records: RecordColumns, data: bytes, first_line: int = 1) -> None:
+    """A file that is not valid UTF-8: keep the lines that are, reject the others with the byte offset.
+    ``first_line``: the line number of ``data``'s first line (a slice of a file)."""
     lines = data.split(b"\n")
     if lines and lines[0].startswith(_BOM):
         lines[0] = lines[0][3:]
     good: list[str] = []
-    first_good = 1
-    for index, raw in enumerate(lines):
+    first_good = first_line
+    for index, raw in enumerate(lines, first_line - 1):
         try:
             good.append(raw.decode("utf-8"))
             continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -113,6 +114,28 @@ class SparkifySource(ConfigurableResource):
         consumer works on the current one: at most two objects in memory."""
         yield from read_ahead(lambda key: (key, self.read(key)), keys, workers=1, ahead=1)
 
+    def read_chunks(self, key: str, chunk_bytes: int) -> Iterator[bytes]:
+        """The bytes of one object (a day file) in pieces of ``chunk_bytes``, read as they are consumed, so
+        memory holds a piece, not the object: a local file read a piece at a time, an S3 object streamed
+        from one GET (boto3's StreamingBody, read ``chunk_bytes`` at a time:
+        https://docs.aws.amazon.com/boto3/latest/reference/services/s3/client/get_object.html). Raises as
+        `read` does, also when the stream breaks off."""
+        _require_relative(key, self.uri)
+        if not self.is_s3:
+            yield from self._read_local_chunks(key, chunk_bytes)
+            return
+        try:
+            body = self._client().get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
+            with contextlib.closing(body):
+                while chunk := body.read(chunk_bytes):
+                    yield chunk
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
+                raise SourceObjectMissing(self.location(key)) from None
+            raise s3_error(f"cannot read {self.location(key)}", exc) from exc
+        except BotoCoreError as exc:
+            raise s3_error(f"cannot read {self.location(key)}", exc) from exc
+
     def song_keys(self) -> list[str]:
         """Every song file under ``song_data/``, sorted."""
         if not self.is_s3:
@@ -174,6 +197,27 @@ class SparkifySource(ConfigurableResource):
         except OSError as exc:
             self._require_directory()  # the better message when SPARKIFY_SOURCE is a file
             raise SourceError(f"cannot read {Path(self.uri) / key}: {exc.strerror}") from exc
+
+    def _read_local_chunks(self, key: str, chunk_bytes: int) -> Iterator[bytes]:
+        """`_read_local` a piece at a time."""
+        path = os.path.join(self.uri, key)
+        try:
+            _require_inside(self.uri, key, set())
+            file = open(path, "rb")  # noqa: SIM115 (closed below, after the pieces are consumed)
+        except FileNotFoundError:
+            raise SourceObjectMissing(str(Path(self.uri) / key)) from None
+        except OSError as exc:
+            self._require_directory()
+            raise SourceError(f"cannot read {Path(self.uri) / key}: {exc.strerror}") from exc
+        with file:
+            while True:
+                try:
+                    chunk = file.read(chunk_bytes)
+                except OSError as exc:
+                    raise SourceError(f"cannot read {Path(self.uri) / key}: {exc.strerror}") from exc
+                if not chunk:
+                    return
+                yield chunk
 
     def _require_directory(self) -> None:
         if not os.path.isdir(self.uri):

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from sparkify_assets.sources.read_ahead import THREAD_NAME, read_ahead
+from sparkify_assets.sources.read_ahead import THREAD_NAME, iterate_ahead, read_ahead
 
 
 class Counted:
@@ -86,3 +86,41 @@ def test_chained_read_aheads_keep_the_order_and_each_bound() -> None:
         seen.append(item)
     assert seen == list(range(20))
     assert not read_ahead_threads()
+
+
+# -- iterate_ahead: an iterator run in a thread of its own ---------------------------------------------------
+def test_iterate_ahead_gives_every_item_in_order_from_another_thread_and_raises_at_its_turn() -> None:
+    threads: list[str] = []
+
+    def produce() -> Iterator[int]:
+        for item in range(6):
+            threads.append(threading.current_thread().name)
+            if item == 4:
+                raise ValueError("cannot read item 4")
+            yield item
+
+    got = []
+    with pytest.raises(ValueError, match="cannot read item 4"):
+        for item in iterate_ahead(produce()):
+            got.append(item)
+    assert got == [0, 1, 2, 3]
+    assert threads and all(name.startswith(THREAD_NAME) for name in threads)
+
+
+def test_iterate_ahead_stays_a_bounded_number_of_items_ahead_and_stops_with_the_consumer() -> None:
+    produced: list[int] = []
+    settle = threading.Event()  # never set: a pause
+
+    def produce() -> Iterator[int]:
+        for item in range(1000):
+            produced.append(item)
+            yield item
+
+    items = iterate_ahead(produce(), ahead=1)
+    assert next(items) == 0
+    settle.wait(0.3)  # time for the producer to run ahead as far as it may
+    # The consumer holds item 0; one item waits in the hand-off and one is produced, blocked on it.
+    assert len(produced) <= 3
+    items.close()  # the consumer stops: the producer thread ends instead of producing the rest
+    assert len(produced) <= 4
+    assert not any(thread.name.endswith("-iterate") for thread in threading.enumerate())

@@ -88,3 +88,15 @@ def test_an_endpoint_that_does_not_answer_is_transient(aws_test_env: str) -> Non
         source.read("song_data/x.json")
     with pytest.raises(SourceUnreachable, match=r"cannot list s3://sparkify-test/raw/song_data/"):
         source.song_keys()
+
+
+def test_a_day_object_is_read_in_pieces_from_one_get(s3_sample: str) -> None:
+    """A day file is streamed in pieces (sources/slices.py reads it a slice at a time), through the same
+    S3 resource; the pieces are the object's bytes, and a missing object is named as `read` names it."""
+    source = resolved_source()
+    key = next(key for key in source.list_keys("log_data/") if key.endswith(".json"))
+    pieces = list(source.read_chunks(key, 1000))
+    assert len(pieces) > 1 and all(len(piece) == 1000 for piece in pieces[:-1])
+    assert b"".join(pieces) == source.read(key)
+    with pytest.raises(SourceObjectMissing, match="s3://sparkify-test/raw/v1/log_data/2018/11/2018-11-31"):
+        list(source.read_chunks("log_data/2018/11/2018-11-31-events.json", 1000))

@@ -1,9 +1,9 @@
 """The embedded warehouse: one DuckDB file.
 
-Staging reads each source file once in Python (`sources.records` finds its records with Arrow kernels)
-and hands the records to DuckDB as Arrow, a batch of files at a time (`staging_load.py`); DuckDB's JSON
-parser does the typing and validation in SQL (`sql/parse_*.sql`), parsing each record once on the way
-into staging.
+Staging reads each source file once in Python (`sources.records` finds its records with Arrow kernels; a
+day file a slice of about 16 MB at a time, `sources.slices`, so memory does not grow with a day's size) and
+hands the records to DuckDB as Arrow, in batches (`staging_load.py`); DuckDB's JSON parser does the typing
+and validation in SQL (`sql/parse_*.sql`), parsing each record once on the way into staging.
 Every load or transform is one transaction. A DuckDB file has one writer at a time: a second process
 gets a clear error instead of a partial write.
 
@@ -26,9 +26,10 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.layout import SONG_PREFIX, event_key
-from sparkify_assets.sources.read_ahead import read_ahead
-from sparkify_assets.sources.records import RecordColumns, split_into, split_records
+from sparkify_assets.sources.read_ahead import iterate_ahead
+from sparkify_assets.sources.records import RecordColumns, split_into
 from sparkify_assets.sources.resource import SparkifySource
+from sparkify_assets.sources.slices import SLICE_BYTES, SliceRecords, split_in_slices
 from sparkify_assets.warehouse.duckdb.settings import (
     WarehouseUnavailable,
     database_path,
@@ -42,7 +43,7 @@ from sparkify_assets.warehouse.sql import SqlValue, statements
 
 SQL = Path(__file__).parent / "sql"
 
-#: Files read and split ahead of the batch DuckDB is parsing (each holds its records in memory).
+#: Slices of day files read and split ahead of the one DuckDB is given (each holds its records in memory).
 SPLIT_AHEAD = 1
 
 
@@ -224,12 +225,13 @@ class DuckDBWarehouse(Warehouse):
         with self.transaction() as connection:
             _register_widths(connection, "staging_events")
             self.start_event_window(connection, window)
-            # Each day file is read (`read_each`, one ahead) and split into records in threads, SPLIT_AHEAD
-            # files ahead, while DuckDB parses the batch before (DuckDB and Arrow's kernels release the
-            # interpreter lock).
-            for key, size, records in read_ahead(_split_file, source.read_each(days), ahead=SPLIT_AHEAD):
-                loader.add(connection, [SplitFile(key, days[key], size, records.num_rows)], records)
-                loader.progress(source.location(key))
+            # Each day file is read and split into records a slice at a time (`sources/slices.py`) in a
+            # thread of its own, SPLIT_AHEAD slices ahead, while DuckDB parses the slices before (DuckDB and
+            # Arrow's kernels release the interpreter lock): memory holds a few slices, whatever a day's size.
+            for piece in iterate_ahead(_day_slices(source, days), ahead=SPLIT_AHEAD):
+                loader.add_slice(connection, piece.key, days[piece.key], piece.size, piece.records, piece.last)
+                if piece.last:
+                    loader.progress(source.location(piece.key))
             loads = loader.finish(connection)
             self.finish_event_window(connection, window, loads)
         loader.summary(f"{source.location('log_data/')} {window}")
@@ -262,7 +264,8 @@ def _register_widths(connection: duckdb.DuckDBPyConnection, table: str) -> None:
     connection.register("staging_widths", pa.table(widths, schema=pa.schema([(name, pa.int32()) for name in widths])))
 
 
-def _split_file(read: tuple[str, bytes]) -> tuple[str, int, pa.Table]:
-    """``(key, size, records)`` of a day file that `read_each` read; its bytes are let go once it is split."""
-    key, data = read
-    return key, len(data), split_records(key, data).table
+
+def _day_slices(source: SparkifySource, days: Mapping[str, object]) -> Iterator[SliceRecords]:
+    """The records of each day file, a slice at a time, the file read a slice's worth at a time."""
+    for key in days:
+        yield from split_in_slices(key, source.read_chunks(key, SLICE_BYTES))

@@ -4,7 +4,8 @@ time, parsed into staging (and the bad ones into staging_rejects), and what each
 The parse SQL inserts the valid records and says how many it inserted; only a batch where that is fewer
 than its records runs the reject SQL, which parses the batch again to keep the others in staging_rejects
 with their reason. Both classify records with the one table macro that `sql/parse_*.sql` defines. Memory
-holds the batch being parsed and the files split ahead, whatever the number of files.
+holds the batch being parsed and the slices split ahead (`sources/slices.py`), whatever the number and size
+of the files.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from sparkify_assets.warehouse.sql import read_sql, statements
 JSON_VALUES_SQL = Path(__file__).parent / "sql" / "json_values.sql"
 
 #: Records handed to DuckDB in one statement: enough rows to keep every thread busy, few enough that a
-#: batch (its raw text, in Arrow) stays small next to the memory limit. A file larger than this is a
-#: batch of its own.
+#: batch (its raw text, in Arrow) stays small next to the memory limit.
 BATCH_RECORDS = 262_144
+#: ... and at most about this many bytes of source text (a slice beyond it is a batch of its own): records
+#: of 1 MB each are few, and DuckDB holds several times a batch's text while it parses it.
+BATCH_BYTES = 32 * 1024 * 1024
 #: Rows per record batch of the stream DuckDB reads a batch from (each thread parses whole record batches).
 STREAM_CHUNK_ROWS = 16_384
 #: At most one progress line per this many seconds while a staging load runs (each line is an event in
@@ -70,6 +73,9 @@ class StagingLoad:
         self.started = self.last_progress = time.perf_counter()
         self.files: list[SplitFile] = []
         self.pending: list[pa.Table] = []  # records not parsed yet, with their source_key and partition_day
+        self.pending_bytes = 0
+        self.file_records = 0  # the records and bytes of the day file whose slices `add_slice` is given
+        self.file_bytes = 0
         self.inserted = 0
         self.any_rejected = False
 
@@ -90,12 +96,32 @@ class StagingLoad:
         if sum(batch.num_rows for batch in self.pending) >= BATCH_RECORDS:
             self.flush(connection)
 
+    def add_slice(
+        self, connection: duckdb.DuckDBPyConnection, key: str, day: date, size: int, records: pa.Table, last: bool
+    ) -> None:
+        """Queue the records of one slice (``size`` bytes) of the day file ``key``; ``last``: its last slice,
+        which completes the file. Parses the queue into staging once it holds BATCH_RECORDS or BATCH_BYTES."""
+        self.file_records += records.num_rows
+        self.file_bytes += size
+        if last:
+            self.files.append(SplitFile(key, day, self.file_bytes, self.file_records))
+            self.file_records = self.file_bytes = 0
+        if records.num_rows:
+            self.pending.append(
+                records.append_column(
+                    "source_key", pa.repeat(pa.scalar(key, pa.string()), records.num_rows)
+                ).append_column("partition_day", pa.repeat(pa.scalar(day, pa.date32()), records.num_rows))
+            )
+            self.pending_bytes += size
+        if self.pending_bytes >= BATCH_BYTES or sum(batch.num_rows for batch in self.pending) >= BATCH_RECORDS:
+            self.flush(connection)
+
     def flush(self, connection: duckdb.DuckDBPyConnection) -> None:
         """Parse the queued records into staging (and, if any is bad, staging_rejects)."""
         if not self.pending:
             return
         batch = pa.concat_tables(self.pending)
-        self.pending = []
+        self.pending, self.pending_bytes = [], 0
         inserted = self._run(connection, self.parse_sql, batch)
         self.inserted += inserted
         if inserted < batch.num_rows:

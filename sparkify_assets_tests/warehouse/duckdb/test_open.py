@@ -189,13 +189,14 @@ def test_out_of_memory_hidden_behind_an_aborted_transaction_still_names_the_sett
 
 
 def write_day_of_large_records(source: Path, count: int, size: int) -> None:
-    """2018-11-05's day file: ``count`` valid events whose ``artist`` is ``size`` characters long."""
+    """2018-11-05's day file: ``count`` valid events, each carrying ``size`` characters in a field nothing
+    stores (a stored text that long is rejected for its width: docs/redshift.md, "VARCHAR widths")."""
     day_file = source / "log_data/2018/11/2018-11-05-events.json"
     day_file.parent.mkdir(parents=True)
     padding = "a" * size
     with day_file.open("w") as out:
         for n in range(count):
-            out.write(f'{{"artist": "{padding}", "page": "NextSong", "ts": {1541376000000 + n}, "userId": "7"}}\n')
+            out.write(f'{{"padding": "{padding}", "page": "NextSong", "ts": {1541376000000 + n}, "userId": "7"}}\n')
 
 
 @pytest.mark.slow
@@ -217,6 +218,7 @@ def test_large_records_load_under_the_default_memory_limit_or_fail_naming_it(
         raise_on_error=False,
     )
     if result.success:
-        assert warehouse.query("SELECT COUNT(*), SUM(LENGTH(artist)) FROM staging_events") == [(count, count * size)]
+        assert warehouse.query("SELECT COUNT(*) FROM staging_events") == [(count,)]
+        assert warehouse.query("SELECT COUNT(*) FROM staging_rejects") == [(0,)]
     else:
         assert_failed_at_once(result, "staging_events", "SPARKIFY_DUCKDB_MEMORY_LIMIT=1GB")

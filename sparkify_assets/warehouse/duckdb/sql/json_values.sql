@@ -12,12 +12,25 @@
 -- An integer column takes a JSON integer, or a string holding one, within the column's range (a fraction,
 -- a boolean or an out-of-range number is rejected). A DOUBLE column takes a JSON number, or a string
 -- holding one in JSON's number syntax, if it is finite ("NaN", "Infinity", "1e999" are rejected).
-CREATE OR REPLACE TEMP MACRO json_present(v) AS v IS NOT NULL AND json_type(v) <> 'NULL';
+--
+-- The macros read a field's JSON text as json_transform wrote it (type JSON: DuckDB writes each value back
+-- in canonical form, a string with its quotes and minimal escapes), so a number is told from a string
+-- by its text, without parsing the value again: a regular expression over a short text costs a fraction
+-- of a json_type() call, and these macros run for every field of every record.
+CREATE OR REPLACE TEMP MACRO json_present(v) AS v IS NOT NULL AND CAST(v AS VARCHAR) <> 'null';
 
+-- A JSON integer, or a string holding one: its digits (the quotes of a string taken off), else NULL. The text
+-- of a JSON number is canonical (no sign but '-', no spaces, no leading zeros), and that of a number with a
+-- fraction or an exponent holds '.' or 'e' (5.0 is written '5.0', 1e2 '100.0'), so an unquoted text without
+-- either is an integer when it casts (true, an object or an array does not): no regular expression for
+-- the usual case, a number. A string's content must be digits alone (DuckDB's own cast would also take
+-- ' 5', '+5', '5.7', '1_000' or '0x10').
 CREATE OR REPLACE TEMP MACRO json_integer_text(v) AS
 CASE
-    WHEN json_type(v) IN ('BIGINT', 'UBIGINT') THEN CAST(v AS VARCHAR)
-    WHEN json_type(v) = 'VARCHAR' AND regexp_full_match(v ->> '$', '-?[0-9]{1,19}') THEN v ->> '$'
+    WHEN NOT starts_with(CAST(v AS VARCHAR), '"') THEN
+        CASE WHEN NOT contains(CAST(v AS VARCHAR), '.') AND NOT contains(CAST(v AS VARCHAR), 'e')
+            AND NOT contains(CAST(v AS VARCHAR), 'E') THEN CAST(v AS VARCHAR) END
+    WHEN regexp_full_match(CAST(v AS VARCHAR), '"-?[0-9]{1,19}"') THEN trim(CAST(v AS VARCHAR), '"')
 END;
 
 CREATE OR REPLACE TEMP MACRO json_int32(v) AS TRY_CAST(json_integer_text(v) AS INTEGER);
@@ -26,12 +39,15 @@ CREATE OR REPLACE TEMP MACRO json_int64(v) AS TRY_CAST(json_integer_text(v) AS B
 
 CREATE OR REPLACE TEMP MACRO json_finite(x) AS CASE WHEN isfinite(x) THEN x END;
 
+-- A JSON number (its canonical text casts; true, an object or an array does not), or a string holding one
+-- in JSON's number syntax, if finite.
 CREATE OR REPLACE TEMP MACRO json_double(v) AS
 json_finite(TRY_CAST(
     CASE
-        WHEN json_type(v) IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(v AS VARCHAR)
-        WHEN json_type(v) = 'VARCHAR'
-            AND regexp_full_match(v ->> '$', '-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][-+]?[0-9]+)?') THEN v ->> '$'
+        WHEN NOT starts_with(CAST(v AS VARCHAR), '"') THEN CAST(v AS VARCHAR)
+        WHEN regexp_full_match(
+            CAST(v AS VARCHAR), '"(-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][-+]?[0-9]+)?)"'
+        ) THEN trim(CAST(v AS VARCHAR), '"')
     END AS DOUBLE
 ));
 

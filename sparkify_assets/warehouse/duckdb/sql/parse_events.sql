@@ -24,8 +24,9 @@ WITH parsed AS (
 ), typed AS (
     SELECT
         *,
-        json_type(r.ts) AS ts_type,
-        json_type(r.userId) AS user_id_type,
+        -- ts and userId as JSON text (see json_values.sql): a JSON integer is digits alone, a string is quoted.
+        CAST(r.ts AS VARCHAR) AS ts_json,
+        CAST(r.userId AS VARCHAR) AS user_id_json,
         json_int32(r.itemInSession) AS item_in_session,
         json_double(r.length) AS length,
         json_double(r.registration) AS registration,
@@ -35,10 +36,10 @@ WITH parsed AS (
 ), classified AS (
     SELECT
         *,
-        CASE user_id_type
-            WHEN 'VARCHAR' THEN TRIM(CAST(r.userId ->> '$' AS VARCHAR))
-            WHEN 'NULL' THEN NULL
-            ELSE CAST(r.userId AS VARCHAR)
+        CASE WHEN regexp_full_match(ts_json, '-?[0-9]+') THEN TRY_CAST(ts_json AS BIGINT) END AS ts_ms,
+        CASE
+            WHEN starts_with(user_id_json, '"') THEN TRIM(CAST(r.userId ->> '$' AS VARCHAR))
+            WHEN user_id_json <> 'null' THEN user_id_json
         END AS user_id_text
     FROM typed
 )
@@ -47,14 +48,14 @@ SELECT
     CASE
         WHEN scan_error IS NOT NULL THEN scan_error
         WHEN r IS NULL THEN 'not valid JSON'
-        WHEN ts_type IS NULL OR ts_type = 'NULL' THEN 'missing required field ts'
-        WHEN ts_type NOT IN ('BIGINT', 'UBIGINT') OR TRY_CAST(CAST(r.ts AS VARCHAR) AS BIGINT) IS NULL
-            THEN 'ts must be an integer (epoch milliseconds), got ' || CAST(r.ts AS VARCHAR)
-        WHEN CAST(CAST(r.ts AS VARCHAR) AS BIGINT) NOT BETWEEN
+        WHEN NOT json_present(r.ts) THEN 'missing required field ts'
+        WHEN ts_ms IS NULL THEN 'ts must be an integer (epoch milliseconds), got ' || ts_json
+        WHEN ts_ms NOT BETWEEN
                 date_diff('day', DATE '1970-01-01', partition_day) * 86400000
                 AND date_diff('day', DATE '1970-01-01', partition_day) * 86400000 + 86399999
             THEN 'ts ' || CAST(r.ts AS VARCHAR) || ' is not on the partition day ' || CAST(partition_day AS VARCHAR)
-        WHEN user_id_type NOT IN ('VARCHAR', 'BIGINT', 'UBIGINT', 'NULL')
+        WHEN json_present(r.userId) AND NOT starts_with(user_id_json, '"')
+            AND NOT regexp_full_match(user_id_json, '-?[0-9]+')
             THEN 'userId must be an integer or empty, got ' || CAST(r.userId AS VARCHAR)
         WHEN user_id_text <> ''
             AND NOT (regexp_full_match(user_id_text, '-?[0-9]{1,10}') AND TRY_CAST(user_id_text AS INTEGER) IS NOT NULL)
@@ -88,7 +89,7 @@ INSERT INTO staging_events (
 SELECT
     r.artist, r.auth, r.firstName, r.gender, item_in_session, r.lastName, length, r.level,
     r.location, r.method, r.page, registration, session_id, r.song, status,
-    CAST(CAST(r.ts AS VARCHAR) AS BIGINT), r.userAgent, user_id_text,
+    ts_ms, r.userAgent, user_id_text,
     source_key, partition_day
 FROM classified_events()
 WHERE reason IS NULL;
