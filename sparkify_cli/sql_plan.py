@@ -54,6 +54,9 @@ class PlannedSource(SparkifySource):
     def read_head(self, key: str, size: int) -> bytes:
         return b""
 
+    def read_chunks(self, key: str, chunk_bytes: int) -> Iterator[bytes]:
+        yield b""
+
     def read_many(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         for key in keys:
             yield key, b""

@@ -43,6 +43,20 @@ def plain(plan: str) -> list[str]:
     return [re.sub(r"\s+", " ", s).strip() for s in re.split(r";[ \t]*(?:\n|$)", text) if s.strip()]
 
 
+def plan_2018_11_05_for_redshift(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The acceptance command, `sparkify sql --engine redshift --partition 2018-11-05`, run with ``env``."""
+    done = subprocess.run(
+        [str(SPARKIFY), "sql", "--engine", "redshift", "--partition", "2018-11-05"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
 def test_the_plan_names_the_source_buckets_region_when_s3_answers(tmp_path: Path, moto_s3_endpoint: str) -> None:
     """Issue 13: COPY's REGION is the bucket's, asked of S3 (GetBucketLocation) as a run asks it, not us-west-2."""
     bucket = "sparkify-plan-in-frankfurt"
@@ -63,15 +77,7 @@ def test_the_plan_names_the_source_buckets_region_when_s3_answers(tmp_path: Path
         AWS_SECRET_ACCESS_KEY="s",
         HOME=str(tmp_path),
     )
-    done = subprocess.run(
-        [str(SPARKIFY), "sql", "--engine", "redshift", "--partition", "2018-11-05"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = plan_2018_11_05_for_redshift(env)
     copies = [s for s in plain(done.stdout) if s.startswith("COPY ")]
     assert len(copies) == 2 and all("REGION 'eu-central-1'" in copy for copy in copies), copies
     assert f"the region of bucket {bucket}, asked of S3 (GetBucketLocation) once a run: eu-central-1" in done.stdout
@@ -87,15 +93,7 @@ def no_settings(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 def test_the_acceptance_command_prints_valid_redshift_without_any_login(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("REDSHIFT_", "AWS_", "SPARKIFY_"))}
     env.update(ACCEPTANCE, HOME=str(tmp_path), AWS_SECRET_ACCESS_KEY="aws-secret-must-not-print")
-    done = subprocess.run(
-        [str(SPARKIFY), "sql", "--engine", "redshift", "--partition", "2018-11-05"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+    done = plan_2018_11_05_for_redshift(env)
     statements_of(done.stdout, "redshift")
     printed = plain(done.stdout)
 

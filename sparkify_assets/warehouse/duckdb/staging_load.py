@@ -106,13 +106,14 @@ class StagingLoad:
         if last:
             self.files.append(SplitFile(key, day, self.file_bytes, self.file_records))
             self.file_records = self.file_bytes = 0
-        if records.num_rows:
-            self.pending.append(
-                records.append_column(
-                    "source_key", pa.repeat(pa.scalar(key, pa.string()), records.num_rows)
-                ).append_column("partition_day", pa.repeat(pa.scalar(day, pa.date32()), records.num_rows))
-            )
-            self.pending_bytes += size
+        # Queued even with no record (an empty day file): its batch is parsed all the same, so that a run sends
+        # the same statements whatever the files hold (`sparkify sql` plans a run over empty files).
+        self.pending.append(
+            records.append_column(
+                "source_key", pa.repeat(pa.scalar(key, pa.string()), records.num_rows)
+            ).append_column("partition_day", pa.repeat(pa.scalar(day, pa.date32()), records.num_rows))
+        )
+        self.pending_bytes += size
         if self.pending_bytes >= BATCH_BYTES or sum(batch.num_rows for batch in self.pending) >= BATCH_RECORDS:
             self.flush(connection)
 

@@ -87,7 +87,7 @@ import sqlglot
 from sqlglot import exp
 
 from sparkify_assets.warehouse.recording import Rows, StatementLog
-from sparkify_assets.warehouse.redshift.recording import RecordingRedshiftWarehouse
+from sparkify_assets.warehouse.redshift.recording import RecordingCursor, RecordingRedshiftWarehouse
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
 #: Rule 2: table attributes that place rows on a cluster.
@@ -137,13 +137,13 @@ class LoadError:
 
 
 # -- the connection -------------------------------------------------------------------------------------
-class RehearsalCursor:
-    """The subset of `redshift_connector.Cursor` the engine uses, executing on the rehearsal's DuckDB."""
+class RehearsalCursor(RecordingCursor):
+    """The recording cursor (`recording.py`: the same checks, fetches and log), executing on the rehearsal's
+    DuckDB instead of answering from the recording."""
 
     def __init__(self, connection: RehearsalConnection) -> None:
+        super().__init__(connection.log)
         self._connection = connection
-        self._rows: Rows | None = None
-        self.rowcount = -1
 
     def execute(self, operation: str, args: Any = None) -> RehearsalCursor:
         if args is not None:
@@ -153,21 +153,6 @@ class RehearsalCursor:
         self._connection.log.record(operation)
         self._rows = self._connection.run(operation)
         return self
-
-    def fetchall(self) -> Rows:
-        if self._rows is None:
-            raise redshift_connector.ProgrammingError("no result set")
-        rows, self._rows = self._rows, []
-        return rows
-
-    def fetchone(self) -> tuple[Any, ...] | None:
-        rows = self.fetchall()
-        if rows[1:]:
-            self._rows = rows[1:]
-        return rows[0] if rows else None
-
-    def close(self) -> None:
-        self._rows = None
 
 
 class RehearsalConnection:
