@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,38 @@ def real_sample() -> Path:
         reason = "real sample not found: set SPARKIFY_SAMPLE_DIR or put it at ../shared/data/udacity-sample"
         skip_unless_required("SPARKIFY_REQUIRE_SAMPLE", reason)
     return path
+
+
+def new_dagster_home(home: Path) -> Path:
+    """A DAGSTER_HOME as `make` makes it: the repository's dagster.yaml (telemetry off for a test)."""
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text() + "\ntelemetry:\n  enabled: false\n")
+    return home
+
+
+@dataclass(frozen=True)
+class MonthRun:
+    """`make run` over the real sample's month: its environment (source, warehouse, DAGSTER_HOME, partitions)."""
+
+    env: dict[str, str]
+    database: Path
+    home: Path
+
+
+@pytest.fixture(scope="session")
+def real_month_run(real_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> MonthRun:
+    """One `make run` over the real sample's month with a fresh DAGSTER_HOME, read by the instance tests
+    (checks/) and the UI test (ui/): about 40 s each would take to make its own. Its readers only read it."""
+    from sparkify_assets_tests.ui.dagster_ui import make_run  # the UI helpers import nothing of this file
+
+    tmp = tmp_path_factory.mktemp("real-month")
+    env = {
+        "SPARKIFY_SOURCE": str(real_sample),
+        "SPARKIFY_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(new_dagster_home(tmp / "dagster_home")),
+    }
+    env |= make_run(env, tmp)
+    return MonthRun(env, tmp / "warehouse.duckdb", tmp / "dagster_home")
 
 
 @pytest.fixture(scope="session")

@@ -9,9 +9,7 @@ each check of an unpartitioned asset has one result without a partition. Then wh
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,8 +26,7 @@ from dagster._core.storage.asset_check_execution_record import (
 )
 
 from sparkify_assets.checks.definitions import CHECKS, PARTITIONED_ASSETS
-from sparkify_assets_tests.conftest import REPO_ROOT, duckdb_warehouse, resources_for, run_graph
-from sparkify_assets_tests.ui.dagster_ui import DAGSTER, NO_SUPERSEDED_WARNING
+from sparkify_assets_tests.conftest import MonthRun, duckdb_warehouse, new_dagster_home, resources_for, run_graph
 
 MONTH = [(date(2018, 11, 1) + timedelta(days=n)).isoformat() for n in range(30)]
 DAILY = [spec for spec in CHECKS if spec.asset in PARTITIONED_ASSETS]
@@ -59,38 +56,18 @@ def resolved(instance: DagsterInstance, record: AssetCheckExecutionRecord) -> As
 
 
 def new_instance(home: Path) -> DagsterInstance:
-    """A DAGSTER_HOME as `make` makes it: the repository's dagster.yaml (telemetry off for a test)."""
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text() + "\ntelemetry:\n  enabled: false\n")
-    return DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    return DagsterInstance.from_ref(InstanceRef.from_dir(str(new_dagster_home(home))))
 
 
 @pytest.fixture(scope="module")
-def month_instance(real_sample: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DagsterInstance]:
-    """The issue's acceptance command, as a user runs it: the CLI, a fresh DAGSTER_HOME, the real month."""
-    tmp = tmp_path_factory.mktemp("ranged-run")
-    home = tmp / "dagster_home"
-    new_instance(home).dispose()
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "SPARKIFY_SOURCE": str(real_sample),
-        "SPARKIFY_DUCKDB_PATH": str(tmp / "warehouse.duckdb"),
-        "SPARKIFY_PARTITIONS_START": MONTH[0],
-        "SPARKIFY_PARTITIONS_END": MONTH[-1],
-        "PYTHONWARNINGS": NO_SUPERSEDED_WARNING,
-    }
-    done = subprocess.run(
-        [str(DAGSTER), "asset", "materialize", "-m", "sparkify_assets", "--select", "*"]
-        + ["--partition-range", f"{MONTH[0]}...{MONTH[-1]}"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
+def month_instance(real_month_run: MonthRun) -> Iterator[DagsterInstance]:
+    """The issue's acceptance command, as a user runs it (`make run`: the CLI, a fresh DAGSTER_HOME, the real
+    month), and the instance it leaves."""
+    assert (real_month_run.env["SPARKIFY_PARTITIONS_START"], real_month_run.env["SPARKIFY_PARTITIONS_END"]) == (
+        MONTH[0],
+        MONTH[-1],
     )
-    assert done.returncode == 0, done.stderr[-3000:]
-    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(home)))
+    instance = DagsterInstance.from_ref(InstanceRef.from_dir(str(real_month_run.home)))
     yield instance
     instance.dispose()
 

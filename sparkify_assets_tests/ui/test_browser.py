@@ -24,9 +24,9 @@ import pytest
 
 from sparkify_assets.analytics.assets import DASHBOARD_TABLES
 from sparkify_assets.checks.definitions import CHECKS
-from sparkify_assets_tests.conftest import duckdb_warehouse, skip_unless_required
+from sparkify_assets_tests.conftest import MonthRun, duckdb_warehouse, new_dagster_home, skip_unless_required
 from sparkify_assets_tests.ui.browser import chromium, chromium_binary
-from sparkify_assets_tests.ui.dagster_ui import REPO_ROOT, dagster_dev, make_run
+from sparkify_assets_tests.ui.dagster_ui import dagster_dev
 from sparkify_sample.generator import generate_sample
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -48,14 +48,6 @@ def browser() -> str:
     return binary
 
 
-def new_home(tmp_path: Path) -> Path:
-    """A fresh DAGSTER_HOME with the project's instance settings (telemetry off for a test)."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((REPO_ROOT / "dagster.yaml").read_text() + "\ntelemetry:\n  enabled: false\n")
-    return home
-
-
 def graph_url(ui_url: str) -> str:
     return f"{ui_url}/asset-groups?expanded=" + ",".join(f"global@global:{group}" for group in GROUPS)
 
@@ -73,7 +65,7 @@ def save(shot: Path) -> None:
 
 
 def test_materialize_a_partition_in_the_ui_and_see_the_graph(browser: str, tmp_path: Path) -> None:
-    sample, home = tmp_path / "sample", new_home(tmp_path)
+    sample, home = tmp_path / "sample", new_dagster_home(tmp_path / "dagster_home")
     generate_sample(sample, songs=40, days=3, events_per_day=80, seed=11)
     env = {
         "SPARKIFY_SOURCE": str(sample),
@@ -113,16 +105,10 @@ def test_materialize_a_partition_in_the_ui_and_see_the_graph(browser: str, tmp_p
 
 
 def test_after_make_run_on_the_real_sample_every_check_passed_on_its_own_partition(
-    browser: str, real_sample: Path, tmp_path: Path
+    browser: str, real_month_run: MonthRun, tmp_path: Path
 ) -> None:
     """Issue 11's acceptance, looked at as a user would: `make run` over the real sample, then the UI."""
-    database = tmp_path / "warehouse.duckdb"
-    env = {
-        "SPARKIFY_SOURCE": str(real_sample),
-        "SPARKIFY_DUCKDB_PATH": str(database),
-        "DAGSTER_HOME": str(new_home(tmp_path)),
-    }
-    env |= make_run(env, tmp_path)
+    database, env = real_month_run.database, real_month_run.env
     days = env["SPARKIFY_PARTITIONS_START"], env["SPARKIFY_PARTITIONS_END"]
     assert days == ("2018-11-01", "2018-11-30")  # SPEC.md: the sample's 30 days
     songplays_checks = sorted(spec.name for spec in CHECKS if spec.asset == "songplays")
