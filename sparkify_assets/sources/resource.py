@@ -124,17 +124,11 @@ class SparkifySource(ConfigurableResource):
         if not self.is_s3:
             yield from self._read_local_chunks(key, chunk_bytes)
             return
-        try:
+        with self._reading(key):
             body = self._client().get_object(Bucket=self.bucket, Key=self.prefix + key)["Body"]
             with contextlib.closing(body):
                 while chunk := body.read(chunk_bytes):
                     yield chunk
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
-                raise SourceObjectMissing(self.location(key)) from None
-            raise s3_error(f"cannot read {self.location(key)}", exc) from exc
-        except BotoCoreError as exc:
-            raise s3_error(f"cannot read {self.location(key)}", exc) from exc
 
     def song_keys(self) -> list[str]:
         """Every song file under ``song_data/``, sorted."""
@@ -175,8 +169,15 @@ class SparkifySource(ConfigurableResource):
 
     def _get(self, client: Any, key: str, byte_range: str | None = None) -> bytes:
         request = {"Bucket": self.bucket, "Key": self.prefix + key} | ({"Range": byte_range} if byte_range else {})
+        with self._reading(key):
+            data: bytes = client.get_object(**request)["Body"].read()
+        return data
+
+    @contextlib.contextmanager
+    def _reading(self, key: str) -> Iterator[None]:
+        """S3's errors while reading ``key``, as the source's own: a missing object, or one naming it."""
         try:
-            return client.get_object(**request)["Body"].read()
+            yield
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404", "NotFound"}:
                 raise SourceObjectMissing(self.location(key)) from None
