@@ -186,10 +186,14 @@ class Warehouse(ConfigurableResource):
         """
         if self.session is not None and self._layout_verified_for is self.session:
             return
+        self.create_tables_and_views()
+        self._layout_verified_for = self.session
+
+    def create_tables_and_views(self) -> None:
+        """`create_missing_tables` then `create_views`, in the engine's transactions: here one."""
         with self.transaction() as cursor:
             self.create_missing_tables(cursor)
             self.create_views(cursor)
-        self._layout_verified_for = self.session
 
     def create_missing_tables(self, cursor: Cursor) -> None:
         """The schema and every table that does not exist yet (the first part of `create_tables`)."""

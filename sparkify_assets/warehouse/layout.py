@@ -101,6 +101,13 @@ class TableDefinition:
     ddl: str  #: the statement as written (comments left out)
 
 
+def column_widths(create_tables_sql: Path, table: str) -> dict[str, int]:
+    """Each VARCHAR column of ``table`` and its width, as ``create_tables.sql`` declares them: what the staging
+    rules of both engines hold a value to, in UTF-8 bytes (docs/redshift.md, "VARCHAR widths")."""
+    (definition,) = [t for t in expected_tables(create_tables_sql) if t.name == table]
+    return {column.name: column.width for column in definition.columns if column.width is not None}
+
+
 @cache
 def expected_tables(create_tables_sql: Path) -> tuple[TableDefinition, ...]:
     """The tables an engine's ``create_tables.sql`` creates, with their columns in order."""

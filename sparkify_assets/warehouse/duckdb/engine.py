@@ -38,7 +38,7 @@ from sparkify_assets.warehouse.duckdb.settings import (
 )
 from sparkify_assets.warehouse.duckdb.staging_load import SplitFile, StagingLoad
 from sparkify_assets.warehouse.engine import SHARED_SQL, FileLoad, Log, Warehouse, run_file
-from sparkify_assets.warehouse.layout import expected_tables
+from sparkify_assets.warehouse.layout import column_widths
 from sparkify_assets.warehouse.sql import SqlValue, statements
 
 SQL = Path(__file__).parent / "sql"
@@ -259,8 +259,7 @@ def _register_widths(connection: duckdb.DuckDBPyConnection, table: str) -> None:
     """Register the VARCHAR widths of ``table``, as create_tables.sql gives them, as the one-row table
     ``staging_widths`` (a column per VARCHAR column) that the staging rules (`sql/parse_*.sql`) read: DuckDB does
     not enforce a width, Redshift does (docs/redshift.md, "VARCHAR widths")."""
-    (definition,) = [t for t in expected_tables(SQL / "create_tables.sql") if t.name == table]
-    widths = {column.name: [column.width] for column in definition.columns if column.width is not None}
+    widths = {column: [width] for column, width in column_widths(SQL / "create_tables.sql", table).items()}
     connection.register("staging_widths", pa.table(widths, schema=pa.schema([(name, pa.int32()) for name in widths])))
 
 

@@ -49,7 +49,7 @@ from sparkify_assets.warehouse.engine import (
     TransientWarehouseError,
     run_file,
 )
-from sparkify_assets.warehouse.layout import expected_tables
+from sparkify_assets.warehouse.layout import column_widths
 from sparkify_assets.warehouse.redshift.locks import created_tables, lock_statement, tables_used
 from sparkify_assets.warehouse.redshift.settings import SETTINGS, RedshiftSettings
 from sparkify_assets.warehouse.sql import Identifier, SqlValue, read_sql, statements
@@ -123,8 +123,7 @@ _EVENT_WINDOW_SQL = (SHARED_SQL / "note_users_to_refresh.sql", SHARED_SQL / "cle
 def varchar_widths(table: str) -> dict[str, SqlValue]:
     """``:<column>_width`` of each VARCHAR column of a staging table, as create_tables.sql declares it: the
     record rules (stage_*.sql) reject a longer value, which the wide copy table let through."""
-    (definition,) = [t for t in expected_tables(SQL / "create_tables.sql") if t.name == table]
-    return {f"{column.name}_width": column.width for column in definition.columns if column.width is not None}
+    return {f"{column}_width": width for column, width in column_widths(SQL / "create_tables.sql", table).items()}
 
 
 class RedshiftWarehouse(RedshiftSettings):
@@ -241,19 +240,16 @@ class RedshiftWarehouse(RedshiftSettings):
         if self.schema_name != "public":
             self._execute(cursor, _CREATE_SCHEMA, {"schema": self.schema})
 
-    def create_tables(self) -> None:
-        """As on every engine (`Warehouse.create_tables`: once a run), in two transactions: the missing tables
-        first, which locks nothing (LOCK can only name tables that exist, and on existing tables the statements
-        do nothing), then the layout check and the views when missing or changed, which locks
+    def create_tables_and_views(self) -> None:
+        """In two transactions (`Warehouse.create_tables` runs this once a run): the missing tables first, which
+        locks nothing (LOCK can only name tables that exist, and on existing tables the statements do
+        nothing), then the layout check and the views when missing or changed, which locks
         `view_definitions`: two runs starting together create them one after the other."""
-        if self.session is not None and self._layout_verified_for is self.session:
-            return
         with self.transaction() as cursor:
             self.create_missing_tables(cursor)
         view_definitions = tables_used(map(read_sql, (VIEW_DEFINITIONS_SQL, RECORD_VIEW_DEFINITIONS_SQL)))
         with self.transaction(locks=view_definitions) as cursor:
             self.create_views(cursor)
-        self._layout_verified_for = self.session
 
     def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
         """Every statement of ``sql`` in one transaction that first locks the tables they use. A script that

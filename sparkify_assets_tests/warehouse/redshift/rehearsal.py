@@ -495,43 +495,22 @@ class CopyEmulation:
         if not errors:
             return
         now = datetime.now(UTC).replace(tzinfo=None)
+        # The columns both tables have, in their order; STL adds the raw text (which SYS does not keep).
+        where = [
+            (query_id, now, e.file_name, e.line_number, e.column_name, e.column_type, e.column_length) for e in errors
+        ]
         self._connection.duckdb.executemany(
             "INSERT INTO stl_load_errors (query, starttime, filename, line_number, colname, type, col_length, "
             "raw_line, raw_field_value, err_code, err_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                [
-                    query_id,
-                    now,
-                    e.file_name,
-                    e.line_number,
-                    e.column_name,
-                    e.column_type,
-                    e.column_length,
-                    e.raw_line,
-                    e.raw_field_value,
-                    e.error_code,
-                    e.error_message,
-                ]
-                for e in errors
+                (*at, e.raw_line, e.raw_field_value, e.error_code, e.error_message)
+                for at, e in zip(where, errors, strict=True)
             ],
         )
         self._connection.duckdb.executemany(
             "INSERT INTO sys_load_error_detail (query_id, start_time, file_name, line_number, column_name, "
             "column_type, column_length, error_code, error_message) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                [
-                    query_id,
-                    now,
-                    e.file_name,
-                    e.line_number,
-                    e.column_name,
-                    e.column_type,
-                    e.column_length,
-                    e.error_code,
-                    e.error_message,
-                ]
-                for e in errors
-            ],
+            [(*at, e.error_code, e.error_message) for at, e in zip(where, errors, strict=True)],
         )
 
 
