@@ -19,6 +19,7 @@ It is a tool over the whole code location (`definitions`), so it lives with its 
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -56,6 +57,11 @@ class PlannedSource(SparkifySource):
 
     def read_chunks(self, key: str, chunk_bytes: int) -> Iterator[bytes]:
         yield b""
+
+    def local_file(self, key: str) -> str | None:
+        """An empty file for each day file of a local source, which DuckDB reads itself, as it reads the real
+        ones in a run (`warehouse/duckdb/day_lines.py`)."""
+        return None if self.is_s3 else os.devnull
 
     def read_many(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         for key in keys:

@@ -172,6 +172,60 @@ def split_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> p
     return table
 
 
+#: The longest line the warehouse engine is left to read itself (`scan_slice`); a file with a longer one is
+#: split here. DuckDB's CSV reader needs a line whole in one of its buffers.
+ENGINE_LINE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SliceScan:
+    """What `scan_slice` finds in a slice: how many of its lines are one-line records (``{`` to ``}``) for
+    the warehouse engine to read itself, and the records of the other lines (`RECORD_SCHEMA`), or why
+    the engine may not read the slice's lines itself (``unreadable``: the slice is then split here)."""
+
+    plain_lines: int
+    others: pa.Table
+    unreadable: str | None = None
+
+
+def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> SliceScan:
+    """`split_slice` without the one-line records: a warehouse engine that reads a file's lines itself (DuckDB's
+    CSV reader, one column, no quoting) loads the lines that start with ``{`` and end with ``}`` and are not
+    inside an object of several lines; every other record is split here, with its line number. The engine's
+    lines are then exactly this module's one-line records, when the slice has:
+
+    - no carriage return, NUL byte or byte-order mark, and valid UTF-8 (a CSV reader ends a line at a CR, cuts
+      it at a NUL byte used as its delimiter, and fails on invalid UTF-8);
+    - no object of several lines that takes in a line that looks like a record of its own;
+    - no line longer than `ENGINE_LINE_BYTES`;
+    - no one-line record that may hold JSON DuckDB's parser takes though it is not JSON (`_MAYBE_NOT_JSON`):
+      its fault is named here, on the records split here.
+
+    Otherwise ``unreadable`` says which, and the whole file is split here (`split_slice`).
+    """
+    if b"\r" in data:
+        return _unreadable("a carriage return")
+    if b"\0" in data:
+        return _unreadable("a NUL byte")
+    if bytes(data[: len(_BOM)]) == _BOM:
+        return _unreadable("a byte-order mark")
+    split = _arrow_lines(data, lookahead)
+    if split is None:
+        return _unreadable("not valid UTF-8")
+    if split.consumed_plain:
+        return _unreadable("an object of several lines holding a line that looks like a record")
+    if len(split.lines) and pc.max(pc.binary_length(split.lines)).as_py() > ENGINE_LINE_BYTES:
+        return _unreadable(f"a line longer than {ENGINE_LINE_BYTES:,} bytes")
+    if pc.any(pc.and_(split.plain, pc.match_substring_regex(split.lines, _MAYBE_NOT_JSON))).as_py():
+        return _unreadable("a line that may not be strict JSON")
+    plain_lines = pc.sum(split.plain.cast(pa.int64())).as_py() or 0
+    return SliceScan(plain_lines, _numbered_from(split.slow.table(), first_line))
+
+
+def _unreadable(why: str) -> SliceScan:
+    return SliceScan(0, RECORD_SCHEMA.empty_table(), unreadable=why)
+
+
 def split_into(records: RecordColumns, data: bytes, source_key: str | None = None) -> None:
     """Append the records of ``data`` to ``records``, line by line (fast enough for small files).
 
@@ -474,9 +528,22 @@ def _lexical_fault(text: str) -> str | None:
 
 
 # -- large files: Arrow kernels for the plain lines, Python for the others ---------------------------------
-def _split_with_arrow(data: bytes | memoryview, first_line: int = 1, lookahead: bool = False) -> pa.Table | None:
-    """The records of a large file (or of a slice of one: `split_slice`), or ``None`` when it is not valid
-    UTF-8 (the line-by-line path copes)."""
+@dataclass(frozen=True)
+class _ArrowLines:
+    """A large file's (or slice's) lines as Arrow, and how `_split_with_arrow` reads them: ``plain``, the lines
+    that are one-line records (``{`` to ``}``, none inside an object of several lines, the lookahead line
+    excluded); ``slow``, the records starting on the other lines; ``consumed_plain``, whether an object of
+    several lines took in a line that looks like a record of its own."""
+
+    lines: pa.StringArray
+    plain: pa.BooleanArray
+    slow: RecordColumns
+    consumed_plain: bool
+
+
+def _arrow_lines(data: bytes | memoryview, lookahead: bool = False) -> _ArrowLines | None:
+    """The lines of ``data`` as `_ArrowLines`, or ``None`` when it is not valid UTF-8 (or too large for one
+    Arrow value): the line-by-line path copes."""
     if len(data) >= 2**31 - 1:  # beyond what one Arrow binary value holds
         return None
     buffer = pa.py_buffer(data)  # the file's bytes, not a copy
@@ -496,11 +563,24 @@ def _split_with_arrow(data: bytes | memoryview, first_line: int = 1, lookahead: 
         if others and others[-1] == len(lines) - 1:
             others.pop()
     slow, consumed = _split_others(lines, others, plain)
+    consumed_plain = False
     if consumed:
-        plain = pc.and_(plain, pc.invert(_mask(len(lines), consumed)))
-    plain_index = pc.indices_nonzero(plain)
-    texts = lines.filter(plain)
-    del lines  # memory holds the file's bytes and its records, not every line as well
+        inside = _mask(len(lines), consumed)
+        consumed_plain = pc.any(pc.and_(plain, inside)).as_py()
+        plain = pc.and_(plain, pc.invert(inside))
+    return _ArrowLines(lines, plain, slow, consumed_plain)
+
+
+def _split_with_arrow(data: bytes | memoryview, first_line: int = 1, lookahead: bool = False) -> pa.Table | None:
+    """The records of a large file (or of a slice of one: `split_slice`), or ``None`` when it is not valid
+    UTF-8 (the line-by-line path copes)."""
+    split = _arrow_lines(data, lookahead)
+    if split is None:
+        return None
+    plain_index = pc.indices_nonzero(split.plain)
+    texts = split.lines.filter(split.plain)
+    slow = split.slow
+    del split  # memory holds the file's bytes and its records, not every line as well
     carriage_returns = pc.ends_with(texts, "\r")
     if pc.any(carriage_returns).as_py():
         texts = pc.if_else(carriage_returns, pc.utf8_slice_codeunits(texts, 0, -1), texts)
@@ -511,10 +591,15 @@ def _split_with_arrow(data: bytes | memoryview, first_line: int = 1, lookahead: 
     )
     if len(slow):  # slow.table() applies the rule to its own records
         table = pa.concat_tables([table, slow.table()])  # not sorted: see FileRecords
-    if first_line != 1:
-        line_numbers = pc.add(table.column("line_number"), first_line - 1)
-        table = table.set_column(0, RECORD_SCHEMA.field("line_number"), line_numbers)
-    return table
+    return _numbered_from(table, first_line)
+
+
+def _numbered_from(table: pa.Table, first_line: int) -> pa.Table:
+    """``table``'s records with the line numbers of a slice whose first line is ``first_line``."""
+    if first_line == 1:
+        return table
+    line_numbers = pc.add(table.column("line_number"), first_line - 1)
+    return table.set_column(0, RECORD_SCHEMA.field("line_number"), line_numbers)
 
 
 class _Ascending:

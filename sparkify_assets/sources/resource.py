@@ -130,6 +130,16 @@ class SparkifySource(ConfigurableResource):
                 while chunk := body.read(chunk_bytes):
                     yield chunk
 
+    def local_file(self, key: str) -> str | None:
+        """The path of a local source's file, for a warehouse engine to read itself (DuckDB's readers), with
+        the checks `read` makes (inside the source root, symbolic links included); ``None`` on S3, whose
+        objects are read through the S3 resource only."""
+        if self.is_s3:
+            return None
+        _require_relative(key, self.uri)
+        _require_inside(self.uri, key, set())
+        return os.path.join(self.uri, key)
+
     def song_keys(self) -> list[str]:
         """Every song file under ``song_data/``, sorted."""
         if not self.is_s3:

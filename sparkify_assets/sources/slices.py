@@ -18,6 +18,9 @@ A slice starts with ``{``, so no line of it needs the lines before the cut (a li
 its size to parse it (SPARKIFY_DUCKDB_MEMORY_LIMIT).
 
 The file as a whole (is it JSON text at all?) is checked by `records.JsonTextCheck` as it is read.
+
+`scan_in_slices` reads a file the same way for a warehouse engine that reads its one-line records itself
+(`records.scan_slice`): it keeps only the other records, and counts the one-line ones.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from sparkify_assets.sources.records import JsonTextCheck, split_slice
+from sparkify_assets.sources.records import RECORD_SCHEMA, JsonTextCheck, scan_slice, split_slice
 
 #: About this many bytes of a file in one slice (and read from the source at a time).
 SLICE_BYTES = 16 * 1024 * 1024
@@ -108,13 +111,7 @@ def split_in_slices(key: str, chunks: Iterable[bytes], slice_bytes: int = SLICE_
     """
     check = JsonTextCheck(key)
     pieces = iter(chunks)
-
-    def checked() -> Iterator[bytes]:
-        for chunk in pieces:
-            check.check_start(chunk)
-            yield chunk
-
-    for piece in cut_slices(checked(), slice_bytes):
+    for piece in cut_slices(_checked_start(check, pieces), slice_bytes):
         check.feed(piece.data, piece.size, piece.newlines)
         if check.refused:
             for rest in pieces:  # counted for the message, not split
@@ -125,3 +122,46 @@ def split_in_slices(key: str, chunks: Iterable[bytes], slice_bytes: int = SLICE_
         if not piece.lookahead:
             check.finish()
         yield SliceRecords(key, records, piece.size, last=not piece.lookahead)
+
+
+@dataclass(frozen=True)
+class FileScan:
+    """A file as `scan_in_slices` finds it: ``size`` bytes, ``plain_lines`` one-line records for the engine to
+    read itself, the records of its other lines (``others``, `records.RECORD_SCHEMA`, in line order of their
+    slices); or, ``unreadable``, why the engine may not read it (then nothing else is set: split the file)."""
+
+    key: str
+    size: int
+    plain_lines: int
+    others: pa.Table
+    unreadable: str | None = None
+
+
+def scan_in_slices(key: str, chunks: Iterable[bytes], slice_bytes: int = SLICE_BYTES) -> FileScan:
+    """`split_in_slices` for an engine that reads the file's one-line records itself (`records.scan_slice`).
+
+    Raises `NotJsonText` as `split_in_slices` does, once the file is read whole. Stops reading at the first
+    slice the engine may not read: the file is then split by `split_in_slices`, which checks it again.
+    """
+    check = JsonTextCheck(key)
+    size = plain_lines = 0
+    others: list[pa.Table] = []
+    for piece in cut_slices(_checked_start(check, chunks), slice_bytes):
+        check.feed(piece.data, piece.size, piece.newlines)
+        window = piece.data if piece.end == len(piece.data) else memoryview(piece.data)[: piece.end]
+        scan = scan_slice(window, piece.first_line, piece.lookahead)
+        if scan.unreadable is not None:
+            return FileScan(key, 0, 0, RECORD_SCHEMA.empty_table(), unreadable=scan.unreadable)
+        size += piece.size
+        plain_lines += scan.plain_lines
+        others.append(scan.others)
+        if not piece.lookahead:
+            check.finish()
+    return FileScan(key, size, plain_lines, pa.concat_tables(others))
+
+
+def _checked_start(check: JsonTextCheck, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """``chunks``, each shown to ``check`` first: a file whose first bytes show it is not JSON text fails at once."""
+    for chunk in chunks:
+        check.check_start(chunk)
+        yield chunk

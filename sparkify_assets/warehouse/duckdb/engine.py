@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 from dagster import Failure, InitResourceContext
 from pydantic import Field, PrivateAttr, field_validator
 
@@ -30,6 +30,15 @@ from sparkify_assets.sources.read_ahead import iterate_ahead
 from sparkify_assets.sources.records import RecordColumns, split_into
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.sources.slices import SLICE_BYTES, SliceRecords, split_in_slices
+from sparkify_assets.warehouse.duckdb.day_lines import (
+    BATCH_BYTES as DAY_LINES_BATCH_BYTES,
+)
+from sparkify_assets.warehouse.duckdb.day_lines import (
+    LocalDayFile,
+    load_day_lines,
+    readable_paths,
+    scanned_day_files,
+)
 from sparkify_assets.warehouse.duckdb.settings import (
     WarehouseUnavailable,
     database_path,
@@ -45,6 +54,8 @@ SQL = Path(__file__).parent / "sql"
 
 #: Slices of day files read and split ahead of the one DuckDB is given (each holds its records in memory).
 SPLIT_AHEAD = 1
+#: Day files scanned ahead of the batch DuckDB reads (each holds only the records of its irregular lines).
+SCAN_AHEAD = 4
 
 
 class WarehouseOutOfMemory(Failure):
@@ -221,24 +232,67 @@ class DuckDBWarehouse(Warehouse):
 
     def load_staging_events(self, source: SparkifySource, window: DayWindow, log: Log) -> list[FileLoad]:
         days = {event_key(day): day for day in window.days}
-        loader = StagingLoad(SQL / "parse_events.sql", SQL / "reject_events.sql", log)
+        loader = StagingLoad(SQL / "parse_events.sql", SQL / "reject_events.sql", _widths("staging_events"), log)
         with self.transaction() as connection:
-            _register_widths(connection, "staging_events")
             self.start_event_window(connection, window)
-            # Each day file is read and split into records a slice at a time (`sources/slices.py`) in a
-            # thread of its own, SPLIT_AHEAD slices ahead, while DuckDB parses the slices before (DuckDB and
-            # Arrow's kernels release the interpreter lock): memory holds a few slices, whatever a day's size.
-            for piece in iterate_ahead(_day_slices(source, days), ahead=SPLIT_AHEAD):
-                loader.add_slice(connection, piece.key, days[piece.key], piece.size, piece.records, piece.last)
-                if piece.last:
-                    loader.progress(source.location(piece.key))
+            paths = readable_paths(source, days)
+            if paths is None:
+                self._split_day_files(connection, loader, source, days, list(days))
+            else:
+                self._read_day_files(connection, loader, source, days, paths)
             loads = loader.finish(connection)
             self.finish_event_window(connection, window, loads)
         loader.summary(f"{source.location('log_data/')} {window}")
         return loads
 
+    @staticmethod
+    def _read_day_files(
+        connection: duckdb.DuckDBPyConnection,
+        loader: StagingLoad,
+        source: SparkifySource,
+        days: Mapping[str, date],
+        paths: Mapping[str, str],
+    ) -> None:
+        """The day files of a local source: scanned in a thread of their own, SCAN_AHEAD files ahead, while
+        DuckDB reads the files before, a batch of files at a time (`day_lines.py`); a file DuckDB may not
+        read itself is split whole in Python."""
+        batch: list[LocalDayFile] = []
+
+        def load_batch() -> None:
+            rest = [file.key for file in load_day_lines(connection, loader, batch)]
+            for file in batch:
+                if file.key not in rest:
+                    loader.progress(source.location(file.key))
+            DuckDBWarehouse._split_day_files(connection, loader, source, days, rest)
+            batch.clear()
+
+        for file in iterate_ahead(scanned_day_files(source, days, paths), ahead=SCAN_AHEAD):
+            if file.scan.unreadable is not None:
+                DuckDBWarehouse._split_day_files(connection, loader, source, days, [file.key])
+                continue
+            batch.append(file)
+            if sum(file.scan.size for file in batch) >= DAY_LINES_BATCH_BYTES:
+                load_batch()
+        load_batch()
+
+    @staticmethod
+    def _split_day_files(
+        connection: duckdb.DuckDBPyConnection,
+        loader: StagingLoad,
+        source: SparkifySource,
+        days: Mapping[str, date],
+        keys: list[str],
+    ) -> None:
+        """Day files split into records in Python, a slice at a time (`sources/slices.py`), in a thread of its
+        own, SPLIT_AHEAD slices ahead, while DuckDB parses the slices before (DuckDB and Arrow's kernels
+        release the interpreter lock): memory holds a few slices, whatever a day's size."""
+        for piece in iterate_ahead(_day_slices(source, keys), ahead=SPLIT_AHEAD):
+            loader.add_slice(connection, piece.key, days[piece.key], piece.size, piece.records, piece.last)
+            if piece.last:
+                loader.progress(source.location(piece.key))
+
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
-        loader = StagingLoad(SQL / "parse_songs.sql", SQL / "reject_songs.sql", log)
+        loader = StagingLoad(SQL / "parse_songs.sql", SQL / "reject_songs.sql", _widths("staging_songs"), log)
         files: list[SplitFile] = []
         records = RecordColumns()  # the records of every song file, in file order: one batch
         for key, data in source.read_many(source.song_keys()):
@@ -246,7 +300,6 @@ class DuckDBWarehouse(Warehouse):
             split_into(records, data, key)
             files.append(SplitFile(key, None, len(data), len(records) - before))
         with self.transaction() as connection:
-            _register_widths(connection, "staging_songs")
             run_file(connection, SHARED_SQL / "clear_songs.sql")
             loader.add(connection, files, records.table())
             loads = loader.finish(connection)
@@ -255,16 +308,13 @@ class DuckDBWarehouse(Warehouse):
         return loads
 
 
-def _register_widths(connection: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Register the VARCHAR widths of ``table``, as create_tables.sql gives them, as the one-row table
-    ``staging_widths`` (a column per VARCHAR column) that the staging rules (`sql/parse_*.sql`) read: DuckDB does
-    not enforce a width, Redshift does (docs/redshift.md, "VARCHAR widths")."""
-    widths = {column: [width] for column, width in column_widths(SQL / "create_tables.sql", table).items()}
-    connection.register("staging_widths", pa.table(widths, schema=pa.schema([(name, pa.int32()) for name in widths])))
+def _widths(table: str) -> dict[str, int]:
+    """The VARCHAR widths of ``table`` as create_tables.sql gives them, which the staging rules (`sql/parse_*.sql`)
+    check: DuckDB does not enforce a width, Redshift does (docs/redshift.md, "VARCHAR widths")."""
+    return column_widths(SQL / "create_tables.sql", table)
 
 
-
-def _day_slices(source: SparkifySource, days: Mapping[str, object]) -> Iterator[SliceRecords]:
+def _day_slices(source: SparkifySource, keys: list[str]) -> Iterator[SliceRecords]:
     """The records of each day file, a slice at a time, the file read a slice's worth at a time."""
-    for key in days:
+    for key in keys:
         yield from split_in_slices(key, source.read_chunks(key, SLICE_BYTES))

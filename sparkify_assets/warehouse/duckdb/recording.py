@@ -18,7 +18,7 @@ from sparkify_assets.warehouse.recording import StatementLog
 _REGISTERED = {
     "raw_records": "the records read from the source",
     "loaded_files": "the files loaded and their record counts",
-    "staging_widths": "the staging table's VARCHAR widths, from create_tables.sql,",
+    "day_files": "the day files read by DuckDB, their keys and days,",
 }
 
 

@@ -11,7 +11,7 @@ of the files.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -62,11 +62,15 @@ class SplitFile:
 
 class StagingLoad:
     """The batches and per-file counts of one staging load (`parse_sql` / `reject_sql`: the engine's
-    ``parse_*.sql`` and ``reject_*.sql`` of the table loaded)."""
+    ``parse_*.sql`` and ``reject_*.sql`` of the table loaded; ``widths``: its VARCHAR columns' widths, from
+    create_tables.sql)."""
 
-    def __init__(self, parse_sql: Path, reject_sql: Path, log: Log) -> None:
+    def __init__(self, parse_sql: Path, reject_sql: Path, widths: Mapping[str, int], log: Log) -> None:
         self.parse_sql = parse_sql
         self.reject_sql = reject_sql
+        #: The SQL's parameters besides loaded_at: each VARCHAR column's width (``:<column>_width``), which the
+        #: rules check (DuckDB does not enforce a width, Redshift does: docs/redshift.md, "VARCHAR widths").
+        self.widths = {f"{column}_width": width for column, width in widths.items()}
         self.log = log
         #: Every reject of this load carries it: `finish` counts them by it.
         self.loaded_at = datetime.now(UTC).replace(tzinfo=None)
@@ -140,15 +144,29 @@ class StagingLoad:
         stream = pa.RecordBatchReader.from_batches(batch.schema, batch.to_batches(max_chunksize=STREAM_CHUNK_ROWS))
         connection.register("raw_records", stream)
         try:
-            inserted = 0
-            sql = read_sql(JSON_VALUES_SQL) + read_sql(sql_file)
-            for statement in statements(sql, {"loaded_at": self.loaded_at}):
-                result = connection.execute(statement)
-                if statement.startswith("INSERT"):
-                    inserted += result.fetchall()[0][0]
-            return inserted
+            return self.run_sql(connection, sql_file)
         finally:
             connection.unregister("raw_records")
+
+    def run_sql(self, connection: duckdb.DuckDBPyConnection, sql_file: Path) -> int:
+        """Run a parse or reject SQL file over the records `raw_records` holds (a registered batch, or a view:
+        `day_lines.py`); returns the rows it inserted."""
+        inserted = 0
+        sql = read_sql(JSON_VALUES_SQL) + read_sql(sql_file)
+        for statement in statements(sql, {"loaded_at": self.loaded_at, **self.widths}):
+            result = connection.execute(statement)
+            if statement.startswith("INSERT"):
+                inserted += result.fetchall()[0][0]
+        return inserted
+
+    def add_loaded_file(
+        self, connection: duckdb.DuckDBPyConnection, key: str, day: date, size: int, loaded: int, others: pa.Table
+    ) -> None:
+        """A day file (``size`` bytes) whose ``loaded`` one-line records the engine read into staging itself
+        (`day_lines.py`), and its other records (``others``), queued as the records of a file's last slice."""
+        self.inserted += loaded
+        self.file_records += loaded
+        self.add_slice(connection, key, day, size, others, last=True)
 
     def finish(self, connection: duckdb.DuckDBPyConnection) -> list[FileLoad]:
         """Flush, record the files in staging_files and say what each file loaded and rejected."""

@@ -8,8 +8,8 @@
 -- file inserts the records without a reason; reject_events.sql uses the same macro for the others. A
 -- record that is not valid JSON parses to NULL (TRY) and is rejected as 'not valid JSON'. Text fields take
 -- any JSON value as its text, as COPY does, and no longer than its column's width in bytes (json_values.sql,
--- text_too_long), which the engine registers as the one-row table staging_widths: a column per VARCHAR
--- column of staging_events, read from create_tables.sql. userId's integer rule keeps it within its width.
+-- text_too_long); the widths, :<column>_width, are bound from create_tables.sql by the engine
+-- (`layout.column_widths`). userId's integer rule keeps it within its width.
 CREATE OR REPLACE TEMP MACRO classified_events() AS TABLE
 WITH parsed AS (
     SELECT
@@ -66,21 +66,20 @@ SELECT
             json_wrong_type('registration', r.registration, registration, 'a finite number'),
             json_wrong_type('sessionId', r.sessionId, session_id, 'an integer'),
             json_wrong_type('status', r.status, status, 'an integer'),
-            text_too_long('artist', r.artist, 'staging_events.artist', w.artist),
-            text_too_long('auth', r.auth, 'staging_events.auth', w.auth),
-            text_too_long('firstName', r.firstName, 'staging_events.first_name', w.first_name),
-            text_too_long('gender', r.gender, 'staging_events.gender', w.gender),
-            text_too_long('lastName', r.lastName, 'staging_events.last_name', w.last_name),
-            text_too_long('level', r.level, 'staging_events.level', w.level),
-            text_too_long('location', r.location, 'staging_events.location', w.location),
-            text_too_long('method', r.method, 'staging_events.method', w.method),
-            text_too_long('page', r.page, 'staging_events.page', w.page),
-            text_too_long('song', r.song, 'staging_events.song', w.song),
-            text_too_long('userAgent', r.userAgent, 'staging_events.user_agent', w.user_agent)
+            text_too_long('artist', r.artist, 'staging_events.artist', :artist_width),
+            text_too_long('auth', r.auth, 'staging_events.auth', :auth_width),
+            text_too_long('firstName', r.firstName, 'staging_events.first_name', :first_name_width),
+            text_too_long('gender', r.gender, 'staging_events.gender', :gender_width),
+            text_too_long('lastName', r.lastName, 'staging_events.last_name', :last_name_width),
+            text_too_long('level', r.level, 'staging_events.level', :level_width),
+            text_too_long('location', r.location, 'staging_events.location', :location_width),
+            text_too_long('method', r.method, 'staging_events.method', :method_width),
+            text_too_long('page', r.page, 'staging_events.page', :page_width),
+            text_too_long('song', r.song, 'staging_events.song', :song_width),
+            text_too_long('userAgent', r.userAgent, 'staging_events.user_agent', :user_agent_width)
         )
     END AS reason
-FROM classified
-CROSS JOIN staging_widths AS w;
+FROM classified;
 
 INSERT INTO staging_events (
     artist, auth, first_name, gender, item_in_session, last_name, length, level, location, method,

@@ -6,8 +6,8 @@
 -- record with its fields parsed and the reason it is rejected, or NULL. This file inserts the records
 -- without a reason; reject_songs.sql uses the same macro for the others. A record that is not valid JSON
 -- parses to NULL (TRY) and is rejected as 'not valid JSON'. A text field is no longer than its column's width
--- in bytes (json_values.sql, text_too_long; the widths are the one-row table staging_widths the engine
--- registers, read from create_tables.sql).
+-- in bytes (json_values.sql, text_too_long; the widths, :<column>_width, are bound from create_tables.sql
+-- by the engine: `layout.column_widths`).
 CREATE OR REPLACE TEMP MACRO classified_songs() AS TABLE
 WITH parsed AS (
     SELECT
@@ -42,15 +42,14 @@ SELECT
             json_wrong_type('artist_longitude', r.artist_longitude, artist_longitude, 'a finite number'),
             json_wrong_type('duration', r.duration, duration, 'a finite number'),
             json_wrong_type('year', r.year, year, 'an integer'),
-            text_too_long('artist_id', r.artist_id, 'staging_songs.artist_id', w.artist_id),
-            text_too_long('artist_location', r.artist_location, 'staging_songs.artist_location', w.artist_location),
-            text_too_long('artist_name', r.artist_name, 'staging_songs.artist_name', w.artist_name),
-            text_too_long('song_id', r.song_id ->> '$', 'staging_songs.song_id', w.song_id),
-            text_too_long('title', r.title, 'staging_songs.title', w.title)
+            text_too_long('artist_id', r.artist_id, 'staging_songs.artist_id', :artist_id_width),
+            text_too_long('artist_location', r.artist_location, 'staging_songs.artist_location', :artist_location_width),
+            text_too_long('artist_name', r.artist_name, 'staging_songs.artist_name', :artist_name_width),
+            text_too_long('song_id', r.song_id ->> '$', 'staging_songs.song_id', :song_id_width),
+            text_too_long('title', r.title, 'staging_songs.title', :title_width)
         )
     END AS reason
-FROM typed
-CROSS JOIN staging_widths AS w;
+FROM typed;
 
 INSERT INTO staging_songs (
     num_songs, artist_id, artist_latitude, artist_longitude, artist_location, artist_name, song_id,
