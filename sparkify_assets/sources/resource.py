@@ -281,6 +281,8 @@ def _require_inside(root: str, key: str, inside: set[str], folders_only: bool = 
     root are remembered in ``inside``, so reading many files of the same folders costs one ``lstat`` a file,
     or none with ``folders_only``, when the file itself is checked as it is opened (`_open_inside`).
     """
+    if folders_only and key.rpartition("/")[0] in inside:
+        return  # a folder is remembered once it and those above it are found inside
     parts = key.split("/")
     for depth in range(1, len(parts) + (0 if folders_only else 1)):
         relative = "/".join(parts[:depth])

@@ -155,3 +155,19 @@ def test_a_missing_day_file_is_still_missing_not_refused(roots: tuple[Path, Path
     (root / missing).symlink_to(root / "no-such-file.json")
     with pytest.raises(SourceError, match=re.escape(f"missing source file: {root / missing}")):
         local_source(root).read(missing)
+
+
+def test_a_key_that_is_a_folder_or_a_link_to_one_fails_naming_the_file_and_why(roots: tuple[Path, Path]) -> None:
+    """A song file is read with os.open and os.read, a link opened only once checked: a folder where a file
+    should be, or a link inside the root to one, fails as a permanent SourceError naming the path and the
+    system's reason, as a missing file names the path."""
+    root, _ = roots
+    (root / "song_data" / "A" / "folder.json").mkdir()
+    (root / "song_data" / "A" / "link.json").symlink_to(root / "song_data" / "A" / "B", target_is_directory=True)
+    (root / "song_data" / "A" / "gone.json").symlink_to(root / "song_data" / "A" / "no-such-file.json")
+    source = local_source(root)
+    for name in ("folder.json", "link.json"):
+        with pytest.raises(SourceError, match=re.escape(f"cannot read {root / 'song_data/A' / name}: Is a directory")):
+            list(source.read_many([SONG_KEY, f"song_data/A/{name}"]))
+    with pytest.raises(SourceError, match=re.escape(f"missing source file: {root / 'song_data/A/gone.json'}")):
+        list(source.read_many(["song_data/A/gone.json"]))
