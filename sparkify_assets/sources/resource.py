@@ -27,7 +27,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _NO_FOLLOW: int = getattr(os, "O_NOFOLLOW", 0)
 #: os.open's flags to read a file's bytes as they are (O_BINARY: no newline translation on Windows).
 _READ_FLAGS: int = os.O_RDONLY | getattr(os, "O_BINARY", 0)
-#: Bytes asked of each os.read of a local file (a song file takes one, then one more finds its end).
+#: Bytes asked of the first os.read of a local file: a song file's all (`_read_all`).
 _READ_BYTES = 64 * 1024
 
 
@@ -205,10 +205,7 @@ class SparkifySource(ConfigurableResource):
             _require_inside(self.uri, key, set() if inside is None else inside, folders_only=True)
             descriptor = _open_inside(self.uri, path)
             try:
-                chunks = []
-                while chunk := os.read(descriptor, _READ_BYTES):
-                    chunks.append(chunk)
-                return b"".join(chunks)
+                return _read_all(descriptor)
             finally:
                 os.close(descriptor)
         except FileNotFoundError:
@@ -312,6 +309,18 @@ def _open_inside(root: str, path: str) -> int:
             raise
     _require_link_inside(root, path)
     return os.open(path, _READ_FLAGS)
+
+
+def _read_all(descriptor: int) -> bytes:
+    """The bytes of an open file. A song file (a few hundred bytes) takes one `os.read`, and one more that finds
+    its end. A file larger than one read is read again from its start by `FileIO.readall`, which sizes its buffer
+    from the file's size: no pieces to join, so memory holds the file once."""
+    data = os.read(descriptor, _READ_BYTES)
+    if len(data) < _READ_BYTES and not os.read(descriptor, 1):
+        return data
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    with open(descriptor, "rb", buffering=0, closefd=False) as file:
+        return file.readall()
 
 
 def _require_link_inside(root: str, link: str) -> None:

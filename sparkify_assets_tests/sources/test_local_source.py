@@ -171,3 +171,14 @@ def test_a_key_that_is_a_folder_or_a_link_to_one_fails_naming_the_file_and_why(r
             list(source.read_many([SONG_KEY, f"song_data/A/{name}"]))
     with pytest.raises(SourceError, match=re.escape(f"missing source file: {root / 'song_data/A/gone.json'}")):
         list(source.read_many(["song_data/A/gone.json"]))
+
+
+@pytest.mark.parametrize("size", [0, 1, 64 * 1024 - 1, 64 * 1024, 64 * 1024 + 1, 3 * 1024 * 1024 + 7])
+def test_a_file_is_read_whole_whatever_its_size(roots: tuple[Path, Path], size: int) -> None:
+    """A song file is one os.read (and one that finds its end); a larger file is read whole all the same."""
+    root, _ = roots
+    data = os.urandom(size)
+    (root / SONG_KEY).write_bytes(data)
+    source = local_source(root)
+    assert source.read(SONG_KEY) == data
+    assert list(source.read_many([SONG_KEY])) == [(SONG_KEY, data)]
