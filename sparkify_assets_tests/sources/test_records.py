@@ -411,7 +411,7 @@ def song_files(draw: st.DrawFn) -> bytes:
 @example(files=[b'{"song_id": "S"}\r{"song_id": "T"}\r'])  # CR-ended lines: refused
 @example(files=[b'{"song_id": "S", "title": "\0\0\0\0"}'])  # a run of NUL bytes: refused
 @example(files=[b'\n{"song_id": "S"}', b' {"song_id": "S"} ', b"{\n}"])
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 def test_song_files_give_the_same_records_and_errors_with_the_one_line_shortcut(files: list[bytes]) -> None:
     """SPEC.md, "Bad records": the shortcut changes nothing but the time: the same records, line numbers,
     texts, reasons (the strict JSON rule included) and the same files refused, naming the same fault."""
