@@ -100,7 +100,10 @@ class SparkifySource(ConfigurableResource):
 
         S3 objects are fetched by a pool of `max_concurrency` threads that runs at most twice that many
         objects ahead of the consumer, so memory holds a bounded window of objects whatever the number of
-        keys (``pool.map`` would submit them all at once). Local files are read one at a time.
+        keys (``pool.map`` would submit them all at once). Local files are read one at a time (`_read_local`):
+        DuckDB's own readers are slower at this, `read_blob` or `read_text` over 20,000 files of 250 bytes took
+        1.4-1.7 s where this took 0.3 s (2 cores, DuckDB 2.0), and Python threads only contend for the
+        interpreter lock (0.8-1.0 s).
         """
         if not self.is_s3:
             inside: set[str] = set()  # folders found inside the root: each is looked at once

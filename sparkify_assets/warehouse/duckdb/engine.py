@@ -238,11 +238,6 @@ class DuckDBWarehouse(Warehouse):
         return loads
 
     def load_staging_songs(self, source: SparkifySource, log: Log) -> list[FileLoad]:
-        """Every song file under song_data/, in one batch. Each file is read in Python (`read_many`: a local
-        file with one os.open and os.read; S3 through the S3 resource's pool) and split by `split_into`, which
-        takes a one-line file, as nearly every song file is, as its one record. DuckDB's own readers are
-        slower at this: `read_blob` or `read_text` over 20,000 files of 250 bytes took 1.4-1.7 s where
-        `read_many` took 0.3 s (2 cores, DuckDB 2.0): they cost more per tiny file than an open and a read."""
         loader = StagingLoad(SQL / "parse_songs.sql", SQL / "reject_songs.sql", log)
         files: list[SplitFile] = []
         records = RecordColumns()  # the records of every song file, in file order: one batch
