@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import math
 import re
 from unittest.mock import patch
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from sparkify_assets.sources import records
@@ -332,3 +333,86 @@ def test_records_are_what_a_raw_decode_splitter_finds_on_either_path(
             assert isinstance(split, list)
             assert [(line, text) for line, text, _ in split] == [(line, text) for line, text, _ in expected]
             assert [error is None and _strict(text) for _, text, error in split] == [ok for *_, ok in expected]
+
+
+# -- song files: a file that is one object on one line is its one record -------------------------------------
+def test_a_song_file_of_one_line_is_its_one_record_without_a_line_by_line_split() -> None:
+    """Nearly every song file is one object on one line (whitespace after it aside): `split_into` takes it
+    whole, without the checks of the file as a whole or the line-by-line split (ten times the cost)."""
+    batch = records.RecordColumns()
+    with (
+        patch.object(records, "require_json_text", side_effect=AssertionError("checked")),
+        patch.object(records, "_split_bytes", side_effect=AssertionError("split line by line")),
+    ):
+        records.split_into(batch, '{"song_id": "S1", "title": "é"}\r\n'.encode(), "song_data/A/S1.json")
+        records.split_into(batch, b'{"song_id": "S2", "duration": NaN}', "song_data/A/S2.json")
+    assert (batch.line_numbers, batch.texts) == (
+        [1, 1],
+        ['{"song_id": "S1", "title": "é"}', '{"song_id": "S2", "duration": NaN}'],
+    )
+    assert batch.table().column("scan_error").to_pylist() == [None, "not valid JSON: NaN is not a JSON number"]
+
+
+def split_song_files(files: list[bytes], shortcut: bool) -> tuple[list[tuple[int, str, str | None]], list[int | str]]:
+    """The records of ``files`` batched through `split_into` as the song loader batches them, with the one-line
+    shortcut or without it (every file checked, then split line by line), and how many records each file
+    gave, or why it was refused as a whole."""
+    batch, per_file = records.RecordColumns(), []
+    with patch.object(records, "_one_line_object", records._one_line_object if shortcut else lambda data: None):
+        for number, data in enumerate(files):
+            before = len(batch)
+            try:
+                records.split_into(batch, data, f"song_data/A/{number}.json")
+                per_file.append(len(batch) - before)
+            except NotJsonText as exc:
+                per_file.append(str(exc))
+    table = batch.table()
+    return list(zip(*(table.column(name).to_pylist() for name in table.column_names), strict=True)), per_file
+
+
+song_texts = st.one_of(
+    objects.map(json.dumps),  # what nearly every song file is
+    objects.map(lambda value: json.dumps(value, ensure_ascii=False)),
+    st.tuples(objects, st.sampled_from([1, 2, 4])).map(lambda pair: json.dumps(pair[0], indent=pair[1])),
+    lenient_objects().map(" ".join),  # trailing commas, NaN... on one line
+    st.lists(chunks, max_size=4).map(lambda file: "\n".join(line for chunk in file for line in chunk)),
+    st.sampled_from([*_PIECES, '{"song_id": "S", "duration": 1e999}', '{"song_id": "S"} {"song_id": "T"}']),
+)
+
+
+@st.composite
+def song_files(draw: st.DrawFn) -> bytes:
+    """A song file of any kind: one-line, pretty-printed, several objects, bad or lenient JSON, blank lines,
+    whitespace before or after, a BOM, CRLF or CR line ends, a CR, a NUL or an invalid UTF-8 byte inside, or not
+    JSON text at all (UTF-16, gzip, an array)."""
+    text = draw(song_texts)
+    if draw(st.booleans()):
+        text = text.replace("\n", "\r\n")
+    text = (
+        draw(st.sampled_from(["", "", " ", "\n", "\ufeff"]))
+        + text
+        + draw(st.sampled_from(["", "\n", "\r\n", " \n\n\t", "\r"]))
+    )
+    data = text.encode()
+    kind = draw(st.sampled_from(["as is", "as is", "inserted", "utf-16", "gzip", "array"]))
+    if kind == "inserted":
+        at = draw(st.integers(0, len(data)))
+        data = data[:at] + draw(st.sampled_from([b"\r", b"\0", b"\xff", b"\xc3", b"\n"])) + data[at:]
+    elif kind == "utf-16":
+        data = text.encode("utf-16")
+    elif kind == "gzip":
+        data = gzip.compress(data, mtime=0)
+    elif kind == "array":
+        data = b"[" + data + b"]"
+    return data
+
+
+@given(files=st.lists(song_files(), min_size=1, max_size=6))
+@example(files=[b'{"song_id": "S"}\r{"song_id": "T"}\r'])  # CR-ended lines: refused
+@example(files=[b'{"song_id": "S", "title": "\0\0\0\0"}'])  # a run of NUL bytes: refused
+@example(files=[b'\n{"song_id": "S"}', b' {"song_id": "S"} ', b"{\n}"])
+@settings(max_examples=200, deadline=None)
+def test_song_files_give_the_same_records_and_errors_with_the_one_line_shortcut(files: list[bytes]) -> None:
+    """SPEC.md, "Bad records": the shortcut changes nothing but the time: the same records, line numbers,
+    texts, reasons (the strict JSON rule included) and the same files refused, naming the same fault."""
+    assert split_song_files(files, shortcut=True) == split_song_files(files, shortcut=False)
