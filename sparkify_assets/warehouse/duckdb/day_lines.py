@@ -1,19 +1,24 @@
-"""Day files of a local source read by DuckDB's own parallel CSV reader, a batch of files in one statement.
+"""Day files of a local source read by DuckDB's own parallel CSV reader, every day of a load in one statement.
 
-Python splitting a day file into records costs more than DuckDB's parse of them (issue 15). So Python only
-scans each file (`sources.slices.scan_in_slices`): it checks the file as a whole, counts the lines that
-are records of their own (``{`` to ``}``, the usual case) and splits the rest itself (blank lines, objects
-of several lines, bad lines), with their line numbers. DuckDB reads the one-line records of the files
-itself (`sql/read_day_lines.sql`) and parses them with the same rules (`sql/parse_events.sql`) as any other
-record; the records Python split go through the staging load's batches as before (`staging_load.py`).
+Python splitting a day file into records costs more than DuckDB's parse of them (issue 15). So DuckDB reads
+the lines of the window's day files itself, in one statement (`sql/read_day_lines.sql`), and parses the
+one-line records among them (``{`` to ``}``, the usual case) with the same rules as any other record
+(`sql/parse_events.sql`). Meanwhile, in a thread of its own, Python scans each file
+(`sources.slices.scan_in_slices`): it checks the file as a whole, counts its one-line records, and splits
+the other lines itself (blank lines, objects of several lines, bad lines), with their line numbers; those
+records go through the staging load's batches as before (`staging_load.py`).
 
-A file falls back to being split whole in Python, with the same records, line numbers and reasons, when:
+DuckDB's read is checked afterwards, file by file. A file is split whole in Python instead, with the same
+records, line numbers and reasons, and its rows taken out of staging again, when:
 
-- the scan finds lines DuckDB's reader would not read as the Python splitter does (`records.scan_slice`);
-- DuckDB's reader sees another number of one-line records in it than the scan counted;
-- one of its one-line records is rejected: a rejected record is kept with its line number, which only the
-  Python split gives (the file's rows are taken out of staging again first);
-- the file changed (another inode, size or modification time) between the scan and DuckDB's read.
+- the scan finds lines DuckDB's reader would not read as the Python splitter does (`records.scan_slice`),
+  or the file is not JSON text at all (the split then raises the error);
+- DuckDB's reader saw another number of one-line records in it than the scan counted (it skips a line it
+  cannot read, such as one that is not UTF-8, rather than fail the load);
+- one of its one-line records was rejected: a rejected record is kept with its line number, which only
+  the Python split gives;
+- the file changed (another inode, size or modification time) between the first look at it and the end of
+  both reads.
 
 So a file loads exactly what the Python split of it loads, whichever reads it
 (`sparkify_assets_tests/warehouse/duckdb/test_day_lines.py`).
@@ -22,14 +27,17 @@ So a file loads exactly what the Python split of it loads, whichever reads it
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
 
+from sparkify_assets.sources.errors import SourceError
+from sparkify_assets.sources.read_ahead import THREAD_NAME
 from sparkify_assets.sources.records import ENGINE_LINE_BYTES
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.sources.slices import SLICE_BYTES, FileScan, scan_in_slices
@@ -38,9 +46,6 @@ from sparkify_assets.warehouse.sql import read_sql, statements
 
 SQL = Path(__file__).parent / "sql"
 
-#: About this many bytes of day files in one statement: DuckDB reads the files of a statement in parallel
-#: (a file of a few MB with one thread), and each statement has a cost of its own.
-BATCH_BYTES = 64 * 1024 * 1024
 #: A path DuckDB's readers would take as a glob pattern is not given to them.
 _GLOB_CHARACTERS = frozenset("*?[]{}")
 
@@ -53,19 +58,8 @@ GROUP BY day_files.path
 """
 _FORGET_FILE = "DELETE FROM staging_events WHERE source_key = ? AND partition_day = ?"
 
-
-@dataclass(frozen=True)
-class LocalDayFile:
-    """A scanned day file of a local source: its scan, day and path, and the version of the file scanned."""
-
-    scan: FileScan
-    day: date
-    path: str
-    version: tuple[int, int, int] | None  # inode, size, modification time (ns) before the scan
-
-    @property
-    def key(self) -> str:
-        return self.scan.key
+Version = tuple[int, int, int]
+T = TypeVar("T")
 
 
 def readable_paths(source: SparkifySource, days: Mapping[str, date]) -> dict[str, str] | None:
@@ -77,17 +71,7 @@ def readable_paths(source: SparkifySource, days: Mapping[str, date]) -> dict[str
     return {key: path for key, path in paths.items() if path is not None}
 
 
-def scanned_day_files(
-    source: SparkifySource, days: Mapping[str, date], paths: Mapping[str, str]
-) -> Iterator[LocalDayFile]:
-    """Each day file, scanned (`scan_in_slices`), read a slice's worth at a time."""
-    for key, day in days.items():
-        version = file_version(paths[key])
-        scan = scan_in_slices(key, source.read_chunks(key, SLICE_BYTES))
-        yield LocalDayFile(scan, day, paths[key], version)
-
-
-def file_version(path: str) -> tuple[int, int, int] | None:
+def file_version(path: str) -> Version | None:
     """What tells one version of a file from the next: inode, size, modification time; ``None`` when it cannot
     be read (reading it then raises the source's own error)."""
     try:
@@ -97,53 +81,98 @@ def file_version(path: str) -> tuple[int, int, int] | None:
     return status.st_ino, status.st_size, status.st_mtime_ns
 
 
-def load_day_lines(
-    connection: duckdb.DuckDBPyConnection, loader: StagingLoad, files: list[LocalDayFile]
-) -> list[LocalDayFile]:
-    """Load the one-line records of ``files`` (scanned, readable) with DuckDB's reader in one statement, and
-    queue their other records in ``loader``. Returns the files to split whole in Python instead (see the
-    module), whose rows are not in staging."""
-    if not files:
-        return []
+def load_day_files(
+    connection: duckdb.DuckDBPyConnection,
+    loader: StagingLoad,
+    source: SparkifySource,
+    days: Mapping[str, date],
+    paths: Mapping[str, str],
+) -> list[str]:
+    """Load the one-line records of the day files ``days`` (by key; ``paths``: each one's path) with DuckDB's
+    reader, and queue their other records in ``loader``. Returns the keys of the files to split whole in
+    Python instead (see the module), in the order of ``days``; none of their rows is in staging."""
+    versions = {key: file_version(paths[key]) for key in days}
+    present = [key for key in days if versions[key] is not None]  # a missing file fails in the Python split
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME) as pool:
+        scanning = pool.submit(_scan_all, source, present)
+        # DuckDB releases the interpreter lock while it runs a statement: the scan goes on beside it.
+        loaded = _read_with_duckdb(connection, loader, present, days, paths)
+        scans = scanning.result()
+    kept: list[str] = []
+    for key in present:
+        scan, path = scans[key], paths[key]
+        if (
+            scan is not None
+            and scan.unreadable is None
+            and loaded.get(path) == (scan.plain_lines, scan.plain_lines)
+            and file_version(path) == versions[key]
+        ):
+            kept.append(key)
+        elif loaded.get(path, (0, 0))[1]:
+            connection.execute(_FORGET_FILE, [key, days[key]])
+    for key in kept:
+        scan = scans[key]
+        assert scan is not None
+        loader.add_loaded_file(connection, key, days[key], scan.size, scan.plain_lines, scan.others)
+        loader.progress(source.location(key))
+    return [key for key in days if key not in kept]
+
+
+def _scan_all(source: SparkifySource, keys: list[str]) -> dict[str, FileScan | None]:
+    """Each file scanned (`scan_in_slices`), or ``None`` when reading it failed: the Python split of the file
+    then raises the error, in the order of the files."""
+    scans: dict[str, FileScan | None] = {}
+    for key in keys:
+        try:
+            scans[key] = scan_in_slices(key, source.read_chunks(key, SLICE_BYTES))
+        except (SourceError, OSError):
+            scans[key] = None
+    return scans
+
+
+def _read_with_duckdb(
+    connection: duckdb.DuckDBPyConnection,
+    loader: StagingLoad,
+    keys: list[str],
+    days: Mapping[str, date],
+    paths: Mapping[str, str],
+) -> dict[str, tuple[int, int]]:
+    """DuckDB reads the one-line records of the files ``keys`` into staging in one statement. Returns, by path,
+    how many one-line records its reader saw in each file and how many it loaded."""
+    if not keys:
+        return {}
     connection.register(
         "day_files",
         pa.table(
             {
-                "path": pa.array([file.path for file in files], pa.string()),
-                "source_key": pa.array([file.key for file in files], pa.string()),
-                "partition_day": pa.array([file.day for file in files], pa.date32()),
+                "path": pa.array([paths[key] for key in keys], pa.string()),
+                "source_key": pa.array(keys, pa.string()),
+                "partition_day": pa.array([days[key] for key in keys], pa.date32()),
             }
         ),
     )
     try:
-        _set_paths(connection, files)
+        connection.execute("SET VARIABLE day_file_paths = ?", [[paths[key] for key in keys]])
         for statement in statements(read_sql(SQL / "read_day_lines.sql"), {"max_line_bytes": 2 * ENGINE_LINE_BYTES}):
             connection.execute(statement)
+        inserted = _reading(paths, lambda: loader.run_sql(connection, loader.parse_sql))
         (count_lines,) = statements(read_sql(SQL / "count_day_lines.sql"))
-        seen = dict(connection.execute(count_lines).fetchall())
-        agreed = [file for file in files if seen.get(file.path, 0) == file.scan.plain_lines]
-        if len(agreed) < len(files):
-            _set_paths(connection, agreed)
-        inserted = loader.run_sql(connection, loader.parse_sql) if agreed else 0
-        loaded = {file.path: file.scan.plain_lines for file in agreed}
-        if inserted < sum(loaded.values()):  # a record was rejected: which files?
-            loaded = {path: n for path, n in connection.execute(_LOADED_PER_FILE).fetchall() if path in loaded}
-        kept: list[LocalDayFile] = []
-        for file in agreed:
-            if loaded[file.path] == file.scan.plain_lines and file_version(file.path) == file.version:
-                kept.append(file)
-            elif loaded[file.path]:
-                connection.execute(_FORGET_FILE, [file.key, file.day])
+        seen: dict[str, int] = dict(_reading(paths, lambda: connection.execute(count_lines).fetchall()))
+        loaded: dict[str, int] = {path: seen.get(path, 0) for path in (paths[key] for key in keys)}
+        if inserted < sum(loaded.values()):  # some were rejected, or the reader saw more: which files?
+            loaded = dict(connection.execute(_LOADED_PER_FILE).fetchall())
+        return {paths[key]: (seen.get(paths[key], 0), loaded.get(paths[key], 0)) for key in keys}
     finally:
         for view in ("raw_records", "day_lines"):
             connection.execute(f"DROP VIEW IF EXISTS {view}")
         connection.unregister("day_files")
-    for file in kept:
-        loader.add_loaded_file(connection, file.key, file.day, file.scan.size, file.scan.plain_lines, file.scan.others)
-    kept_keys = {file.key for file in kept}
-    return [file for file in files if file.key not in kept_keys]
 
 
-def _set_paths(connection: duckdb.DuckDBPyConnection, files: list[LocalDayFile]) -> None:
-    """The files `read_day_lines.sql` reads (a list its view reads when it runs)."""
-    connection.execute("SET VARIABLE day_file_paths = ?", [[file.path for file in files]])
+def _reading(paths: Mapping[str, str], read: Callable[[], T]) -> T:
+    """``read()``, with DuckDB failing to open a day file (removed since it was first looked at) as the source's
+    error naming the files."""
+    try:
+        return read()
+    except duckdb.IOException as exc:
+        missing = sorted(path for path in paths.values() if not os.path.exists(path))
+        raise SourceError(f"cannot read the day files {', '.join(missing) or sorted(paths.values())}: {exc}") from exc

@@ -30,15 +30,7 @@ from sparkify_assets.sources.read_ahead import iterate_ahead
 from sparkify_assets.sources.records import RecordColumns, split_into
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.sources.slices import SLICE_BYTES, SliceRecords, split_in_slices
-from sparkify_assets.warehouse.duckdb.day_lines import (
-    BATCH_BYTES as DAY_LINES_BATCH_BYTES,
-)
-from sparkify_assets.warehouse.duckdb.day_lines import (
-    LocalDayFile,
-    load_day_lines,
-    readable_paths,
-    scanned_day_files,
-)
+from sparkify_assets.warehouse.duckdb.day_lines import load_day_files, readable_paths
 from sparkify_assets.warehouse.duckdb.settings import (
     WarehouseUnavailable,
     database_path,
@@ -54,8 +46,6 @@ SQL = Path(__file__).parent / "sql"
 
 #: Slices of day files read and split ahead of the one DuckDB is given (each holds its records in memory).
 SPLIT_AHEAD = 1
-#: Day files scanned ahead of the batch DuckDB reads (each holds only the records of its irregular lines).
-SCAN_AHEAD = 4
 
 
 class WarehouseOutOfMemory(Failure):
@@ -235,45 +225,15 @@ class DuckDBWarehouse(Warehouse):
         loader = StagingLoad(SQL / "parse_events.sql", SQL / "reject_events.sql", _widths("staging_events"), log)
         with self.transaction() as connection:
             self.start_event_window(connection, window)
+            # DuckDB reads a local source's day files itself (`day_lines.py`); the others, and the files it
+            # may not read, are split in Python.
             paths = readable_paths(source, days)
-            if paths is None:
-                self._split_day_files(connection, loader, source, days, list(days))
-            else:
-                self._read_day_files(connection, loader, source, days, paths)
+            rest = list(days) if paths is None else load_day_files(connection, loader, source, days, paths)
+            self._split_day_files(connection, loader, source, days, rest)
             loads = loader.finish(connection)
             self.finish_event_window(connection, window, loads)
         loader.summary(f"{source.location('log_data/')} {window}")
         return loads
-
-    @staticmethod
-    def _read_day_files(
-        connection: duckdb.DuckDBPyConnection,
-        loader: StagingLoad,
-        source: SparkifySource,
-        days: Mapping[str, date],
-        paths: Mapping[str, str],
-    ) -> None:
-        """The day files of a local source: scanned in a thread of their own, SCAN_AHEAD files ahead, while
-        DuckDB reads the files before, a batch of files at a time (`day_lines.py`); a file DuckDB may not
-        read itself is split whole in Python."""
-        batch: list[LocalDayFile] = []
-
-        def load_batch() -> None:
-            rest = [file.key for file in load_day_lines(connection, loader, batch)]
-            for file in batch:
-                if file.key not in rest:
-                    loader.progress(source.location(file.key))
-            DuckDBWarehouse._split_day_files(connection, loader, source, days, rest)
-            batch.clear()
-
-        for file in iterate_ahead(scanned_day_files(source, days, paths), ahead=SCAN_AHEAD):
-            if file.scan.unreadable is not None:
-                DuckDBWarehouse._split_day_files(connection, loader, source, days, [file.key])
-                continue
-            batch.append(file)
-            if sum(file.scan.size for file in batch) >= DAY_LINES_BATCH_BYTES:
-                load_batch()
-        load_batch()
 
     @staticmethod
     def _split_day_files(

@@ -157,21 +157,21 @@ def test_a_file_replaced_between_the_scan_and_duckdbs_read_loads_as_read_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A corrected file written while the run reads it: the scan saw a record of several lines that the new
-    version no longer has, and DuckDB reads the new version's one-line records, as many as the old one had.
-    The file's version tells: it is split again in Python, and what loads is the new version, whole."""
+    version no longer has, and DuckDB reads either version's one-line records, as many in both. The file's
+    version tells: it is split again in Python, and what loads is the new version, whole."""
     path = tmp_path / "source" / event_key(FIRST_DAY)
     path.parent.mkdir(parents=True)
     old = [json.dumps(event(FIRST_DAY, n)) for n in range(3)] + [json.dumps(event(FIRST_DAY, 3), indent=2)]
     new = [json.dumps(event(FIRST_DAY, n, artist="Corrected")) for n in range(3)]
     path.write_text("\n".join(old))
-    scanned_day_files = day_lines.scanned_day_files
+    scan_in_slices = day_lines.scan_in_slices
 
     def replaced_after_the_scan(*args: Any) -> Any:
-        for file in scanned_day_files(*args):
-            path.write_text("\n".join(new))
-            yield file
+        scan = scan_in_slices(*args)
+        path.write_text("\n".join(new))
+        return scan
 
-    monkeypatch.setattr(engine, "scanned_day_files", replaced_after_the_scan)
+    monkeypatch.setattr(day_lines, "scan_in_slices", replaced_after_the_scan)
     loaded = load(tmp_path / "source", tmp_path / "w.duckdb", 1)
     assert not isinstance(loaded, str), loaded
     loads, tables = loaded

@@ -1,20 +1,21 @@
--- The one-line records of a batch of day files, read by DuckDB's own CSV reader, in parallel, as the view
+-- The one-line records of a load's day files, read by DuckDB's own CSV reader, in parallel, as the view
 -- raw_records that parse_events.sql parses (day_lines.py). The files' paths are in the variable
 -- day_file_paths, and the registered table day_files gives each path its source_key and partition_day.
 --
--- Each line is read whole and as written: one column, the delimiter a NUL byte (which these files do not
--- hold), no quoting or escaping; a blank line reads as NULL. A line that starts with { and ends with } is a
--- record of its own: sources/records.py scanned each file first (scan_slice) and found its other records
--- itself, and hands a file to this reader only when these lines are exactly the one-line records it finds
--- (no carriage return, NUL byte or invalid UTF-8, no object of several lines taking in such a line, no line
--- over ENGINE_LINE_BYTES). day_lines.py checks that the reader saw as many such lines in each file as the
--- scan counted before it loads the file, and that the file did not change meanwhile, after.
+-- Each line is read whole and as written: one column, the delimiter a NUL byte, no quoting or escaping; a
+-- blank line reads as NULL. A line that starts with { and ends with } is a record of its own, as
+-- sources/records.py splits a file. A line the reader cannot read (not UTF-8, longer than max_line_size,
+-- cut by a NUL byte) is skipped, not an error that would end the load: day_lines.py compares, file by file,
+-- how many such lines the reader saw (count_day_lines.sql) with the count of the Python scan of the file
+-- (records.scan_slice), and splits in Python any file where they differ, or that the scan finds DuckDB's
+-- reader may not read as Python does.
 CREATE OR REPLACE TEMP VIEW day_lines AS
 SELECT filename AS path, line
 FROM read_csv(
     getvariable('day_file_paths'),
     columns = {'line': 'VARCHAR'}, delim = chr(0), quote = '', escape = '', new_line = '\n', header = false,
-    auto_detect = false, strict_mode = false, max_line_size = :max_line_bytes, filename = true
+    auto_detect = false, strict_mode = false, ignore_errors = true, max_line_size = :max_line_bytes,
+    filename = true
 )
 WHERE starts_with(line, '{') AND ends_with(line, '}');
 
