@@ -12,6 +12,7 @@ from sparkify_assets.checks.definitions import CHECKS, CHECKS_BY_NAME, PARTITION
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.warehouse.sql import Identifier, render, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
+from sparkify_assets_tests.query_profile import operators
 
 DAY = "2018-11-21"
 
@@ -172,3 +173,50 @@ def test_check_sql_parses_as_redshift(spec) -> None:
     for statement in statements(text, params):
         sqlglot.parse_one(statement, read="redshift")
     assert "::" not in render(text, params)
+
+
+#: The uniqueness checks of daily tables (duplicate_keys_in_window.sql).
+_WINDOWED_UNIQUE = ("time_start_time_unique", "songplays_songplay_id_unique")
+
+
+@pytest.mark.parametrize("name", _WINDOWED_UNIQUE)
+def test_a_uniqueness_check_over_every_day_of_its_table_reads_the_table_once(name: str, three_days: Path) -> None:
+    """When the window holds every row of the table (a full build's checks), there is no other day to search
+    for the window's keys: duplicate_keys_in_window.sql reads each row of the table once, not twice."""
+    spec = CHECKS_BY_NAME[name]
+    params = {key: Identifier(value) for key, value in spec.identifiers.items()} | THREE_DAYS.sql_params
+    (statement,) = statements((SQL / spec.sql_file).read_text(encoding="utf-8"), params)
+    with duckdb_warehouse(three_days).connect(read_only=True) as connection:
+        (rows,) = connection.execute(f"SELECT COUNT(*) FROM {spec.asset}").fetchone()
+        read = sum(
+            op.rows for op in operators(connection, statement) if op.type == "TABLE_SCAN" and op.table == spec.asset
+        )
+    assert rows > 0
+    assert read == rows
+
+
+def test_a_songplay_id_repeated_on_another_day_fails_each_day_that_has_it(three_days: Path, tmp_path: Path) -> None:
+    """A key of the window repeated on a row outside it fails the window's day: a check of one day searches the
+    other days for that day's keys, and the check of the other day finds the same pair."""
+    database = tmp_path / "w.duckdb"
+    database.write_bytes(three_days.read_bytes())
+    warehouse = duckdb_warehouse(database)
+    spec = CHECKS_BY_NAME["songplays_songplay_id_unique"]
+    other_day = THREE_DAYS.start_day
+    with warehouse.connect() as connection:
+        connection.execute(
+            "INSERT INTO songplays SELECT * REPLACE (start_time - INTERVAL 1 DAY AS start_time) FROM songplays "
+            f"WHERE songplay_id = {_FIRST_PLAY_OF_DAY}"
+        )
+    assert (
+        warehouse.query(
+            f"SELECT COUNT(*) FROM songplays WHERE CAST(start_time AS DATE) = DATE '{other_day}' "
+            f"AND songplay_id = {_FIRST_PLAY_OF_DAY}"
+        )[0][0]
+        == 1
+    )
+    for day in (date.fromisoformat(DAY), other_day):
+        days = evaluate_days(spec, warehouse, DayWindow(day, day))
+        assert days[day][0] == 1, day
+    days = evaluate_days(spec, warehouse, THREE_DAYS)
+    assert {day for day, (violations, _) in days.items() if violations} == {date.fromisoformat(DAY), other_day}

@@ -6,12 +6,17 @@ Expected figures come from `oracle.py`, an independent pure-Python reading of SP
 from __future__ import annotations
 
 from collections import Counter
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from sparkify_assets.partitions import DayWindow
+from sparkify_assets.star.assets import SQL as STAR_SQL
+from sparkify_assets.warehouse.sql import read_sql, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, month_range, resources_for, run_graph
 from sparkify_assets_tests.oracle import expected_warehouse
+from sparkify_assets_tests.query_profile import operators
 
 SNAPSHOT = {
     "songplays": "SELECT * FROM songplays ORDER BY songplay_id",
@@ -114,3 +119,35 @@ def test_out_of_order_backfill_keeps_each_users_latest_level(generated_sample: P
         if expected.users.get(user) != level
     ]
     assert changed, "the sample should have a user whose level changed between the first and the last day"
+
+
+def test_users_ranks_only_the_events_at_each_users_latest_ts(month, generated_sample: Path) -> None:
+    """users.sql sorts only the events that can be a user's latest, those at the user's latest ts, not every
+    event of the window (a month of them in a full build): the same rows (the tests above) for less work."""
+    warehouse, _, _ = month
+    window = DayWindow(*(date.fromisoformat(day) for day in month_range(generated_sample)))
+    ((at_latest, of_users),) = warehouse.query(
+        """
+        WITH window_events AS (
+            SELECT user_id, ts FROM stg_events
+            WHERE partition_day BETWEEN :start_day AND :end_day AND user_id IS NOT NULL
+        ), latest AS (
+            SELECT user_id, MAX(ts) AS ts FROM window_events GROUP BY user_id
+        )
+        SELECT
+            (SELECT COUNT(*) FROM window_events AS e JOIN latest ON latest.user_id = e.user_id AND latest.ts = e.ts),
+            (SELECT COUNT(*) FROM window_events)
+        """,
+        window.sql_params,
+    )
+    assert at_latest < of_users
+    with warehouse.connect() as connection:
+        connection.begin()
+        ranked = [
+            operator.rows
+            for statement in statements(read_sql(STAR_SQL / "users.sql"), window.sql_params)
+            for operator in operators(connection, statement)
+            if operator.type == "WINDOW"
+        ]
+        connection.rollback()
+    assert ranked == [at_latest]

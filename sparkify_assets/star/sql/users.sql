@@ -32,6 +32,14 @@ WITH noted AS (
     SELECT user_id, MIN(COALESCE(since_day, DATE '0001-01-01')) AS since_day
     FROM noted
     GROUP BY user_id
+), latest AS (
+    -- Each user's latest ts: only the events at it can be the user's latest, so only they are ranked below
+    -- (ranking every event of the window costs a sort of all of them; this, one aggregate).
+    SELECT e.user_id, MAX(e.ts) AS ts
+    FROM stg_events AS e
+    INNER JOIN affected_users AS a ON a.user_id = e.user_id
+    WHERE e.partition_day >= a.since_day
+    GROUP BY e.user_id
 ), user_events AS (
     SELECT
         e.user_id,
@@ -52,6 +60,7 @@ WITH noted AS (
         ) AS recency
     FROM stg_events AS e
     INNER JOIN affected_users AS a ON a.user_id = e.user_id
+    INNER JOIN latest ON latest.user_id = e.user_id AND latest.ts = e.ts
     WHERE e.partition_day >= a.since_day
 )
 SELECT user_id, first_name, last_name, gender, level
