@@ -19,7 +19,6 @@ It is a tool over the whole code location (`definitions`), so it lives with its 
 
 from __future__ import annotations
 
-import os
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -58,10 +57,12 @@ class PlannedSource(SparkifySource):
     def read_chunks(self, key: str, chunk_bytes: int) -> Iterator[bytes]:
         yield b""
 
+    #: An empty file in the plan's scratch folder: each day file of a local source, for DuckDB to read itself
+    #: as it reads the real ones in a run (`warehouse/duckdb/day_lines.py`).
+    empty_file: str = ""
+
     def local_file(self, key: str) -> str | None:
-        """An empty file for each day file of a local source, which DuckDB reads itself, as it reads the real
-        ones in a run (`warehouse/duckdb/day_lines.py`)."""
-        return None if self.is_s3 else os.devnull
+        return None if self.is_s3 else self.empty_file
 
     def read_many(self, keys: Iterable[str]) -> Iterator[tuple[str, bytes]]:
         for key in keys:
@@ -131,7 +132,10 @@ def _recording_resources(engine: str, log: StatementLog, scratch: Path, first_ru
         warehouse = RecordingDuckDBWarehouse(**settings, recorder=log)
     else:
         raise ValueError(f"unknown engine {engine!r}: one of {', '.join(ENGINES)}")
-    return {**resources, "warehouse": warehouse, "source": PlannedSource(**_settings_of(resources["source"]))}
+    empty_file = scratch / "empty-day-file.json"
+    empty_file.touch()
+    source = PlannedSource(**_settings_of(resources["source"]), empty_file=str(empty_file))
+    return {**resources, "warehouse": warehouse, "source": source}
 
 
 def _settings_of(resource: ConfigurableResource) -> dict[str, Any]:

@@ -27,6 +27,7 @@ So a file loads exactly what the Python split of it loads, whichever reads it
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -72,11 +73,14 @@ def readable_paths(source: SparkifySource, days: Mapping[str, date]) -> dict[str
 
 
 def file_version(path: str) -> Version | None:
-    """What tells one version of a file from the next: inode, size, modification time; ``None`` when it cannot
-    be read (reading it then raises the source's own error)."""
+    """What tells one version of a file from the next: inode, size, modification time. ``None`` for what is not
+    a file this process may read (missing, a folder, no read permission): the Python split of it raises the
+    source's own error, where DuckDB's reader would fail the whole statement."""
     try:
         status = os.stat(path)
     except OSError:
+        return None
+    if not stat.S_ISREG(status.st_mode) or not os.access(path, os.R_OK):
         return None
     return status.st_ino, status.st_size, status.st_mtime_ns
 
@@ -92,7 +96,7 @@ def load_day_files(
     reader, and queue their other records in ``loader``. Returns the keys of the files to split whole in
     Python instead (see the module), in the order of ``days``; none of their rows is in staging."""
     versions = {key: file_version(paths[key]) for key in days}
-    present = [key for key in days if versions[key] is not None]  # a missing file fails in the Python split
+    present = [key for key in days if versions[key] is not None]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME) as pool:
         scanning = pool.submit(_scan_all, source, present)
         # DuckDB releases the interpreter lock while it runs a statement: the scan goes on beside it.
