@@ -203,9 +203,10 @@ def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> Sl
 
     Otherwise ``unreadable`` says which, and the whole file is split here (`split_slice`).
     """
-    if b"\r" in data:
+    raw = data if isinstance(data, bytes) else data.tobytes()  # `in` on a memoryview compares byte by byte
+    if b"\r" in raw:
         return _unreadable("a carriage return")
-    if b"\0" in data:
+    if b"\0" in raw:
         return _unreadable("a NUL byte")
     if bytes(data[: len(_BOM)]) == _BOM:
         return _unreadable("a byte-order mark")

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
@@ -47,6 +47,11 @@ from sparkify_assets.warehouse.sql import read_sql, statements
 
 SQL = Path(__file__).parent / "sql"
 
+#: About this many bytes of day files in one statement. Fewer, larger statements cost less (each pays its
+#: planning, its macros and its insert's commit to the table), and DuckDB reads the files of one statement in
+#: parallel; but one statement over gigabytes of files takes DuckDB far longer than the same files a few
+#: hundred megabytes at a time (bench/RESULTS.md: 10M events).
+BATCH_BYTES = 512 * 1024 * 1024
 #: A path DuckDB's readers would take as a glob pattern is not given to them.
 _GLOB_CHARACTERS = frozenset("*?[]{}")
 
@@ -93,45 +98,60 @@ def load_day_files(
     paths: Mapping[str, str],
 ) -> list[str]:
     """Load the one-line records of the day files ``days`` (by key; ``paths``: each one's path) with DuckDB's
-    reader, and queue their other records in ``loader``. Returns the keys of the files to split whole in
-    Python instead (see the module), in the order of ``days``; none of their rows is in staging."""
+    reader, `BATCH_BYTES` of files a statement, and queue their other records in ``loader``. Returns the keys
+    of the files to split whole in Python instead (see the module), in the order of ``days``; none of their
+    rows is in staging."""
     versions = {key: file_version(paths[key]) for key in days}
     present = [key for key in days if versions[key] is not None]
+    kept: set[str] = set()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix=THREAD_NAME) as pool:
-        scanning = pool.submit(_scan_all, source, present)
-        # DuckDB releases the interpreter lock while it runs a statement: the scan goes on beside it.
-        loaded = _read_with_duckdb(connection, loader, present, days, paths)
-        scans = scanning.result()
-    kept: list[str] = []
-    for key in present:
-        scan, path = scans[key], paths[key]
-        if (
-            scan is not None
-            and scan.unreadable is None
-            and loaded.get(path) == (scan.plain_lines, scan.plain_lines)
-            and file_version(path) == versions[key]
-        ):
-            kept.append(key)
-        elif loaded.get(path, (0, 0))[1]:
-            connection.execute(_FORGET_FILE, [key, days[key]])
-    for key in kept:
-        scan = scans[key]
-        assert scan is not None
-        loader.add_loaded_file(connection, key, days[key], scan.size, scan.plain_lines, scan.others)
-        loader.progress(source.location(key))
+        # One thread scans the files in order, ahead of DuckDB, which releases the interpreter lock while it
+        # runs a statement: the scan goes on beside it.
+        scans = {key: pool.submit(_scan, source, key) for key in present}
+        try:
+            for batch in _batches(present, versions):
+                loaded = _read_with_duckdb(connection, loader, batch, days, paths)
+                for key in batch:
+                    scan, path = scans.pop(key).result(), paths[key]
+                    if (
+                        scan is not None
+                        and scan.unreadable is None
+                        and loaded[path] == (scan.plain_lines, scan.plain_lines)
+                        and file_version(path) == versions[key]
+                    ):
+                        loader.add_loaded_file(connection, key, days[key], scan.size, scan.plain_lines, scan.others)
+                        loader.progress(source.location(key))
+                        kept.add(key)
+                    elif loaded[path][1]:
+                        connection.execute(_FORGET_FILE, [key, days[key]])
+        finally:
+            for scan in scans.values():  # after an error: the files not scanned yet need no scan
+                scan.cancel()
     return [key for key in days if key not in kept]
 
 
-def _scan_all(source: SparkifySource, keys: list[str]) -> dict[str, FileScan | None]:
-    """Each file scanned (`scan_in_slices`), or ``None`` when reading it failed: the Python split of the file
-    then raises the error, in the order of the files."""
-    scans: dict[str, FileScan | None] = {}
+def _batches(keys: list[str], versions: Mapping[str, Version | None]) -> Iterator[list[str]]:
+    """``keys`` in order, in batches of about `BATCH_BYTES` (by their size), each at least one file."""
+    batch: list[str] = []
+    size = 0
     for key in keys:
-        try:
-            scans[key] = scan_in_slices(key, source.read_chunks(key, SLICE_BYTES))
-        except (SourceError, OSError):
-            scans[key] = None
-    return scans
+        version = versions[key]
+        batch.append(key)
+        size += version[1] if version is not None else 0
+        if size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _scan(source: SparkifySource, key: str) -> FileScan | None:
+    """The file scanned (`scan_in_slices`), or ``None`` when reading it failed: the Python split of the file
+    then raises the error, in the order of the files."""
+    try:
+        return scan_in_slices(key, source.read_chunks(key, SLICE_BYTES))
+    except (SourceError, OSError):
+        return None
 
 
 def _read_with_duckdb(
