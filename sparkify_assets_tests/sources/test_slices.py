@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sparkify_assets.sources import records
 from sparkify_assets.sources.errors import NotJsonText
 from sparkify_assets.sources.records import split_records
-from sparkify_assets.sources.slices import cut_slices, split_in_slices
+from sparkify_assets.sources.slices import cut_slices, scan_in_slices, split_in_slices
 from sparkify_assets_tests.sources.test_records import _PIECES
 
 Row = tuple[int, str, str | None]
@@ -111,3 +111,40 @@ def test_slices_stay_about_the_slice_size_whatever_the_file_size() -> None:
     assert max(piece.size for piece in pieces) < 2 * slice_bytes
     assert sum(piece.size for piece in pieces) == len(data)
     assert sum(piece.records.num_rows for piece in pieces) == len(lines) and pieces[-1].last
+
+
+@given(
+    lines=st.lists(st.sampled_from(_PIECES), max_size=40),
+    slice_bytes=st.integers(1, 200),
+    chunk_bytes=st.integers(1, 300),
+)
+@settings(max_examples=200, deadline=None)
+def test_a_scan_in_slices_is_the_split_without_its_one_line_records(
+    lines: list[str], slice_bytes: int, chunk_bytes: int
+) -> None:
+    """`scan_in_slices` (what DuckDB's reader leaves to Python) over slices of a few bytes, each a view of a
+    larger buffer: when it finds the file readable, its records are the whole file's records that are not
+    one-line records, and it counts the one-line records; otherwise the whole split refuses the file, or
+    would have to look at its lines itself."""
+    data = "\n".join(lines).encode()
+    expected = whole(data)
+    chunks = [data[start : start + chunk_bytes] for start in range(0, len(data), chunk_bytes)]
+    try:
+        scan = scan_in_slices("k", chunks, slice_bytes)
+    except NotJsonText as exc:
+        assert str(exc) == expected
+        return
+    if scan.unreadable is not None:
+        return
+    assert not isinstance(expected, str)
+    one_line = [row for row in expected if row[2] is None and _is_one_line(data, row)]
+    others = scan.others.sort_by("line_number")
+    columns = (others.column(name).to_pylist() for name in ("line_number", "raw_text", "scan_error"))
+    assert scan.plain_lines == len(one_line)
+    assert sorted(list(zip(*columns, strict=True)) + one_line) == sorted(expected)
+
+
+def _is_one_line(data: bytes, row: Row) -> bool:
+    """Whether the record is its line, as written, from ``{`` to ``}``: one DuckDB's reader loads."""
+    line = data.split(b"\n")[row[0] - 1].decode()
+    return line == row[1] and line.startswith("{") and line.endswith("}")
