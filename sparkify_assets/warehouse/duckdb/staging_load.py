@@ -112,6 +112,11 @@ class StagingLoad:
             self.file_records = self.file_bytes = 0
         # Queued even with no record (an empty day file): its batch is parsed all the same, so that a run sends
         # the same statements whatever the files hold (`sparkify sql` plans a run over empty files).
+        self._queue(connection, key, day, records, size)
+
+    def _queue(self, connection: duckdb.DuckDBPyConnection, key: str, day: date, records: pa.Table, size: int) -> None:
+        """Queue ``records`` of the day file ``key`` (``size`` bytes of source text), parsing the queue into
+        staging once it holds BATCH_RECORDS or BATCH_BYTES."""
         self.pending.append(
             records.append_column(
                 "source_key", pa.repeat(pa.scalar(key, pa.string()), records.num_rows)
@@ -163,10 +168,11 @@ class StagingLoad:
         self, connection: duckdb.DuckDBPyConnection, key: str, day: date, size: int, loaded: int, others: pa.Table
     ) -> None:
         """A day file (``size`` bytes) whose ``loaded`` one-line records the engine read into staging itself
-        (`day_lines.py`), and its other records (``others``), queued as the records of a file's last slice."""
+        (`day_lines.py`), and its other records (``others``), queued by the bytes of their own text: the few
+        records of many files make one batch."""
         self.inserted += loaded
-        self.file_records += loaded
-        self.add_slice(connection, key, day, size, others, last=True)
+        self.files.append(SplitFile(key, day, size, loaded + others.num_rows))
+        self._queue(connection, key, day, others, others.column("raw_text").nbytes)
 
     def finish(self, connection: duckdb.DuckDBPyConnection) -> list[FileLoad]:
         """Flush, record the files in staging_files and say what each file loaded and rejected."""
