@@ -1,9 +1,9 @@
-"""Day files of a local source read by DuckDB's own parallel CSV reader, every day of a load in one statement.
+"""Day files of a local source read by DuckDB's own parallel CSV reader, many days in one statement.
 
 Python splitting a day file into records costs more than DuckDB's parse of them (issue 15). So DuckDB reads
-the lines of the window's day files itself, in one statement (`sql/read_day_lines.sql`), and parses the
-one-line records among them (``{`` to ``}``, the usual case) with the same rules as any other record
-(`sql/parse_events.sql`). Meanwhile, in a thread of its own, Python scans each file
+the lines of the window's day files itself, `BATCH_BYTES` of files a statement (`sql/read_day_lines.sql`),
+and parses the one-line records among them (``{`` to ``}``, the usual case) with the same rules as any
+other record (`sql/parse_events.sql`). Meanwhile, in a thread of its own, Python scans each file
 (`sources.slices.scan_in_slices`): it checks the file as a whole, counts its one-line records, and splits
 the other lines itself (blank lines, objects of several lines, bad lines), with their line numbers; those
 records go through the staging load's batches as before (`staging_load.py`).
@@ -47,10 +47,10 @@ from sparkify_assets.warehouse.sql import read_sql, statements
 
 SQL = Path(__file__).parent / "sql"
 
-#: About this many bytes of day files in one statement. Fewer, larger statements cost less (each pays its
-#: planning, its macros and its insert's commit to the table), and DuckDB reads the files of one statement in
-#: parallel; but one statement over gigabytes of files takes DuckDB far longer than the same files a few
-#: hundred megabytes at a time (bench/RESULTS.md: 10M events).
+#: About this many bytes of day files in one statement (a month at 1M events; 3 or 4 days at 10M). DuckDB reads
+#: the files of a statement in parallel and each statement has costs of its own (planning, the rules' macros,
+#: the insert's commit), so fewer, larger statements cost less (at 1M, statements of 64 MB took a third more
+#: CPU than one); memory does not grow with it, DuckDB streams the files.
 BATCH_BYTES = 512 * 1024 * 1024
 #: A path DuckDB's readers would take as a glob pattern is not given to them.
 _GLOB_CHARACTERS = frozenset("*?[]{}")

@@ -4,7 +4,7 @@ Staging reads each source file once in Python (`sources.records` finds its recor
 day file a slice of about 16 MB at a time, `sources.slices`, so memory does not grow with a day's size) and
 hands the records to DuckDB as Arrow, in batches (`staging_load.py`); DuckDB's JSON parser does the typing
 and validation in SQL (`sql/parse_*.sql`), parsing each record once on the way into staging. The day files
-of a local source are read by DuckDB's own CSV reader instead, all of a load's days in one statement,
+of a local source are read by DuckDB's own CSV reader instead, many days in one statement,
 while Python scans them beside it for what only it can tell (`day_lines.py`): the same records load.
 Every load or transform is one transaction. A DuckDB file has one writer at a time: a second process
 gets a clear error instead of a partial write.
