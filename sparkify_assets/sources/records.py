@@ -198,8 +198,8 @@ def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> Sl
       it at a NUL byte used as its delimiter, and fails on invalid UTF-8);
     - no object of several lines that takes in a line that looks like a record of its own;
     - no line longer than `ENGINE_LINE_BYTES`;
-    - no one-line record that may hold JSON DuckDB's parser takes though it is not JSON (`_MAYBE_NOT_JSON`):
-      its fault is named here, on the records split here.
+    - no one-line record that DuckDB's parser takes though it is not strict JSON (a bare ``NaN``, a trailing
+      comma: `json_fault`, asked only of the lines `_MAYBE_NOT_JSON` flags): the split names its fault.
 
     Otherwise ``unreadable`` says which, and the whole file is split here (`split_slice`).
     """
@@ -217,8 +217,9 @@ def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> Sl
         return _unreadable("an object of several lines holding a line that looks like a record")
     if len(split.lines) and pc.max(pc.binary_length(split.lines)).as_py() > ENGINE_LINE_BYTES:
         return _unreadable(f"a line longer than {ENGINE_LINE_BYTES:,} bytes")
-    if pc.any(pc.and_(split.plain, pc.match_substring_regex(split.lines, _MAYBE_NOT_JSON))).as_py():
-        return _unreadable("a line that may not be strict JSON")
+    suspects = pc.indices_nonzero(pc.and_(split.plain, pc.match_substring_regex(split.lines, _MAYBE_NOT_JSON)))
+    if any(json_fault(split.lines[index].as_py()) for index in suspects.to_pylist()):
+        return _unreadable("a line that is not strict JSON")
     plain_lines = pc.sum(split.plain.cast(pa.int64())).as_py() or 0
     return SliceScan(plain_lines, _numbered_from(split.slow.table(), first_line))
 

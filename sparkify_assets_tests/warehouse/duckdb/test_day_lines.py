@@ -49,6 +49,7 @@ def line_kinds(day: date) -> dict[str, Callable[[int], bytes]]:
         "record": dump,
         "compact record": lambda n: json.dumps(event(day, n), separators=(",", ":")).encode(),
         "non-ASCII record": lambda n: dump(n, artist="Björk é ü"),
+        "record that looks lenient": lambda n: dump(n, artist="Guns, Infinity", song="[nan, 1e999,]"),
         "ts off the day": lambda n: dump(n, ts=event(day + timedelta(days=1), n)["ts"]),
         "wrong type": lambda n: dump(n, itemInSession=n + 0.5),
         "blank": lambda n: b"",
@@ -72,7 +73,7 @@ def line_kinds(day: date) -> dict[str, Callable[[int], bytes]]:
 
 
 #: Most lines are ordinary records: a file is often clean, so that DuckDB reads it.
-COMMON = ["record", "record", "record", "compact record", "blank", "pretty-printed"]
+COMMON = ["record", "record", "record", "compact record", "blank", "pretty-printed", "record that looks lenient"]
 
 
 @st.composite
