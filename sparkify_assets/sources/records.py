@@ -208,7 +208,7 @@ def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> Sl
         return _unreadable("a carriage return")
     if b"\0" in raw:
         return _unreadable("a NUL byte")
-    if bytes(data[: len(_BOM)]) == _BOM:
+    if raw.startswith(_BOM):
         return _unreadable("a byte-order mark")
     split = _arrow_lines(data, lookahead)
     if split is None:

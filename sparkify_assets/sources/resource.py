@@ -214,39 +214,33 @@ class SparkifySource(ConfigurableResource):
         """
         _require_relative(key, self.uri)
         path = os.path.join(self.uri, key)
-        try:
+        with self._reading_local(key):
             _require_inside(self.uri, key, set() if inside is None else inside, folders_only=True)
             descriptor = _open_inside(self.uri, path)
             try:
                 return _read_all(descriptor)
             finally:
                 os.close(descriptor)
+
+    def _read_local_chunks(self, key: str, chunk_bytes: int) -> Iterator[bytes]:
+        """`_read_local` a piece at a time."""
+        with self._reading_local(key):
+            _require_inside(self.uri, key, set())
+            with open(os.path.join(self.uri, key), "rb") as file:
+                while chunk := file.read(chunk_bytes):
+                    yield chunk
+
+    @contextlib.contextmanager
+    def _reading_local(self, key: str) -> Iterator[None]:
+        """The operating system's errors while reading the local file ``key``, as the source's own: a missing
+        file, or one naming the file and why."""
+        try:
+            yield
         except FileNotFoundError:
             raise SourceObjectMissing(str(Path(self.uri) / key)) from None
         except OSError as exc:
             self._require_directory()  # the better message when SPARKIFY_SOURCE is a file
             raise SourceError(f"cannot read {Path(self.uri) / key}: {exc.strerror}") from exc
-
-    def _read_local_chunks(self, key: str, chunk_bytes: int) -> Iterator[bytes]:
-        """`_read_local` a piece at a time."""
-        path = os.path.join(self.uri, key)
-        try:
-            _require_inside(self.uri, key, set())
-            file = open(path, "rb")  # noqa: SIM115 (closed below, after the pieces are consumed)
-        except FileNotFoundError:
-            raise SourceObjectMissing(str(Path(self.uri) / key)) from None
-        except OSError as exc:
-            self._require_directory()
-            raise SourceError(f"cannot read {Path(self.uri) / key}: {exc.strerror}") from exc
-        with file:
-            while True:
-                try:
-                    chunk = file.read(chunk_bytes)
-                except OSError as exc:
-                    raise SourceError(f"cannot read {Path(self.uri) / key}: {exc.strerror}") from exc
-                if not chunk:
-                    return
-                yield chunk
 
     def _require_directory(self) -> None:
         if not os.path.isdir(self.uri):

@@ -50,6 +50,11 @@ class Slice:
     lookahead: bool
     newlines: int | None
 
+    @property
+    def window(self) -> bytes | memoryview:
+        """``data[:end]``, without a copy."""
+        return self.data if self.end == len(self.data) else memoryview(self.data)[: self.end]
+
 
 @dataclass(frozen=True)
 class SliceRecords:
@@ -117,8 +122,7 @@ def split_in_slices(key: str, chunks: Iterable[bytes], slice_bytes: int = SLICE_
             for rest in pieces:  # counted for the message, not split
                 check.feed(rest)
             check.finish()
-        window = piece.data if piece.end == len(piece.data) else memoryview(piece.data)[: piece.end]
-        records = split_slice(window, piece.first_line, piece.lookahead)
+        records = split_slice(piece.window, piece.first_line, piece.lookahead)
         if not piece.lookahead:
             check.finish()
         yield SliceRecords(key, records, piece.size, last=not piece.lookahead)
@@ -148,8 +152,7 @@ def scan_in_slices(key: str, chunks: Iterable[bytes], slice_bytes: int = SLICE_B
     others: list[pa.Table] = []
     for piece in cut_slices(_checked_start(check, chunks), slice_bytes):
         check.feed(piece.data, piece.size, piece.newlines)
-        window = piece.data if piece.end == len(piece.data) else memoryview(piece.data)[: piece.end]
-        scan = scan_slice(window, piece.first_line, piece.lookahead)
+        scan = scan_slice(piece.window, piece.first_line, piece.lookahead)
         if scan.unreadable is not None:
             return FileScan(key, 0, 0, RECORD_SCHEMA.empty_table(), unreadable=scan.unreadable)
         size += piece.size
