@@ -13,10 +13,9 @@ records, line numbers and reasons, and its rows taken out of staging again, when
 
 - the scan finds lines DuckDB's reader would not read as the Python splitter does (`records.scan_slice`),
   or the file is not JSON text at all (the split then raises the error);
-- DuckDB's reader saw another number of one-line records in it than the scan counted (it skips a line it
-  cannot read, such as one that is not UTF-8, rather than fail the load);
-- one of its one-line records was rejected: a rejected record is kept with its line number, which only
-  the Python split gives;
+- DuckDB loaded fewer of its one-line records than the scan counted: one was rejected (a rejected record is
+  kept with its line number, which only the Python split gives), or the reader skipped a line it cannot
+  read, such as one that is not UTF-8, rather than fail the load (`_loaded_per_file`);
 - the file changed (another inode, size or modification time) between the first look at it and the end of
   both reads.
 
@@ -56,11 +55,10 @@ BATCH_BYTES = 512 * 1024 * 1024
 _GLOB_CHARACTERS = frozenset("*?[]{}")
 
 _LOADED_PER_FILE = """
-SELECT day_files.path, COUNT(staging_events.source_key)
-FROM day_files
-LEFT JOIN staging_events
-    ON staging_events.source_key = day_files.source_key AND staging_events.partition_day = day_files.partition_day
-GROUP BY day_files.path
+SELECT staging_events.source_key, COUNT(*)
+FROM staging_events
+JOIN (SELECT unnest(?) AS source_key, unnest(?) AS partition_day) AS batch USING (source_key, partition_day)
+GROUP BY staging_events.source_key
 """
 _FORGET_FILE = "DELETE FROM staging_events WHERE source_key = ? AND partition_day = ?"
 
@@ -110,19 +108,22 @@ def load_day_files(
         scans = {key: pool.submit(_scan, source, key) for key in present}
         try:
             for batch in _batches(present, versions):
-                loaded = _read_with_duckdb(connection, loader, batch, days, paths)
+                inserted = _read_with_duckdb(connection, loader, batch, days, paths)
+                batch_scans = {key: scans.pop(key).result() for key in batch}
+                # The files DuckDB's reader splits as their scan does, unchanged since: their one-line records.
+                counted = {
+                    key: scan.plain_lines
+                    for key, scan in batch_scans.items()
+                    if scan is not None and scan.unreadable is None and file_version(paths[key]) == versions[key]
+                }
+                loaded = _loaded_per_file(connection, batch, days, inserted, counted)
                 for key in batch:
-                    scan, path = scans.pop(key).result(), paths[key]
-                    if (
-                        scan is not None
-                        and scan.unreadable is None
-                        and loaded[path] == (scan.plain_lines, scan.plain_lines)
-                        and file_version(path) == versions[key]
-                    ):
+                    scan = batch_scans[key]
+                    if scan is not None and key in counted and loaded[key] == counted[key]:
                         loader.add_loaded_file(connection, key, days[key], scan.size, scan.plain_lines, scan.others)
                         loader.progress(source.location(key))
                         kept.add(key)
-                    elif loaded[path][1]:
+                    elif loaded[key]:
                         connection.execute(_FORGET_FILE, [key, days[key]])
         finally:
             for scan in scans.values():  # after an error: the files not scanned yet need no scan
@@ -160,11 +161,11 @@ def _read_with_duckdb(
     keys: list[str],
     days: Mapping[str, date],
     paths: Mapping[str, str],
-) -> dict[str, tuple[int, int]]:
-    """DuckDB reads the one-line records of the files ``keys`` into staging in one statement. Returns, by path,
-    how many one-line records its reader saw in each file and how many it loaded."""
+) -> int:
+    """DuckDB reads the one-line records of the files ``keys`` into staging in one statement. Returns how many
+    records it loaded."""
     if not keys:
-        return {}
+        return 0
     connection.register(
         "day_files",
         pa.table(
@@ -179,17 +180,35 @@ def _read_with_duckdb(
         connection.execute("SET VARIABLE day_file_paths = ?", [[paths[key] for key in keys]])
         for statement in statements(read_sql(SQL / "read_day_lines.sql"), {"max_line_bytes": 2 * ENGINE_LINE_BYTES}):
             connection.execute(statement)
-        inserted = _reading(paths, lambda: loader.run_sql(connection, loader.parse_sql))
-        (count_lines,) = statements(read_sql(SQL / "count_day_lines.sql"))
-        seen: dict[str, int] = dict(_reading(paths, lambda: connection.execute(count_lines).fetchall()))
-        loaded: dict[str, int] = {path: seen.get(path, 0) for path in (paths[key] for key in keys)}
-        if inserted < sum(loaded.values()):  # some were rejected, or the reader saw more: which files?
-            loaded = dict(connection.execute(_LOADED_PER_FILE).fetchall())
-        return {paths[key]: (seen.get(paths[key], 0), loaded.get(paths[key], 0)) for key in keys}
+        return _reading(paths, lambda: loader.run_sql(connection, loader.parse_sql))
     finally:
         for view in ("raw_records", "day_lines"):
             connection.execute(f"DROP VIEW IF EXISTS {view}")
         connection.unregister("day_files")
+
+
+def _loaded_per_file(
+    connection: duckdb.DuckDBPyConnection,
+    keys: list[str],
+    days: Mapping[str, date],
+    inserted: int,
+    counted: Mapping[str, int],
+) -> dict[str, int]:
+    """How many records DuckDB's statement over the files ``keys`` loaded from each (by key), given the
+    ``inserted`` of them all and the one-line records ``counted`` by the scans of those DuckDB's reader reads
+    as their scan does.
+
+    Such a file loads at most its scan's count: DuckDB loads only lines its reader saw start with ``{`` and
+    end with ``}``, and those are the scan's one-line records (`records.scan_slice` passes a file only when the
+    reader ends and reads its lines as the scan does). So when every file was counted and the statement
+    inserted as many records as the scans counted in all, each file loaded all of its own, and staging need
+    not be read again; otherwise (a rejected record, a line the reader skipped, a file not counted) the rows
+    of each file are counted.
+    """
+    if len(counted) == len(keys) and inserted == sum(counted.values()):
+        return dict(counted)
+    loaded = dict(connection.execute(_LOADED_PER_FILE, [keys, [days[key] for key in keys]]).fetchall())
+    return {key: loaded.get(key, 0) for key in keys}
 
 
 def _reading(paths: Mapping[str, str], read: Callable[[], T]) -> T:

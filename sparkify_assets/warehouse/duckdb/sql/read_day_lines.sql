@@ -6,7 +6,7 @@
 -- blank line reads as NULL. A line that starts with { and ends with } is a record of its own, as
 -- sources/records.py splits a file. A line the reader cannot read (not UTF-8, longer than max_line_size,
 -- cut by a NUL byte) is skipped, not an error that would end the load: day_lines.py compares, file by file,
--- how many such lines the reader saw (count_day_lines.sql) with the count of the Python scan of the file
+-- how many records DuckDB loaded with the one-line records the Python scan of the file counted
 -- (records.scan_slice), and splits in Python any file where they differ, or that the scan finds DuckDB's
 -- reader may not read as Python does.
 CREATE OR REPLACE TEMP VIEW day_lines AS
