@@ -194,8 +194,10 @@ def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> Sl
     inside an object of several lines; every other record is split here, with its line number. The engine's
     lines are then exactly this module's one-line records, when the slice has:
 
-    - no carriage return, NUL byte or byte-order mark, and valid UTF-8 (a CSV reader ends a line at a CR, cuts
-      it at a NUL byte used as its delimiter, and fails on invalid UTF-8);
+    - no carriage return but in a CR LF line end or as the file's last byte, no NUL byte or byte-order mark, and
+      valid UTF-8 (a CSV reader ends a line at a CR, cuts it at a NUL byte used as its delimiter, and fails on
+      invalid UTF-8; a CR LF ends a line as LF does, without the CR, which the split takes off a one-line
+      record too);
     - no object of several lines that takes in a line that looks like a record of its own;
     - no line longer than `ENGINE_LINE_BYTES`;
     - no one-line record that DuckDB's parser takes though it is not strict JSON (a bare ``NaN``, a trailing
@@ -204,8 +206,8 @@ def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> Sl
     Otherwise ``unreadable`` says which, and the whole file is split here (`split_slice`).
     """
     raw = data if isinstance(data, bytes) else data.tobytes()  # `in` on a memoryview compares byte by byte
-    if b"\r" in raw:
-        return _unreadable("a carriage return")
+    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n") + (not lookahead and raw.endswith(b"\r")):
+        return _unreadable("a carriage return that does not end a line")
     if b"\0" in raw:
         return _unreadable("a NUL byte")
     if raw.startswith(_BOM):

@@ -84,7 +84,9 @@ def day_file(draw: st.DrawFn, day: date) -> tuple[bytes, bool]:
     for other in draw(st.lists(st.sampled_from(sorted(set(kinds) - set(COMMON))), max_size=2)):
         names.insert(draw(st.integers(0, len(names))), other)
     lines = [kinds[name](n) for n, name in enumerate(names)]
-    data = b"\n".join(lines) + (b"\n" if draw(st.booleans()) else b"")
+    # A file written with CR LF line ends is read by DuckDB too, as is one that ends with a CR.
+    newline = draw(st.sampled_from([b"\n", b"\r\n"]))
+    data = newline.join(lines) + draw(st.sampled_from([b"", newline, b"\r"]))
     bom = draw(st.integers(0, 9)) == 0  # a file with a byte-order mark is split in Python
     return (b"\xef\xbb\xbf" if bom else b"") + data, not bom and set(names) <= set(COMMON)
 
