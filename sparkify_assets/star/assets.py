@@ -4,7 +4,7 @@ Each step runs one `.sql` file from `star/sql/` in one transaction. Dimensions a
 fact, so the fact's orphan-key checks see the dimensions of the same run.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from time import perf_counter
 
@@ -25,6 +25,12 @@ from sparkify_assets.warehouse.sql import read_sql
 
 SQL = Path(__file__).parent / "sql"
 
+#: The first and last day of the plays already built: the days song_catalogue.sql re-matches, read in its own
+#: transaction (after its lock on Redshift), so that they are the plays its re-match updates.
+PLAY_DAYS = {
+    "first_play_day": "SELECT MIN(CAST(start_time AS DATE)) FROM songplays",
+    "last_play_day": "SELECT MAX(CAST(start_time AS DATE)) FROM songplays",
+}
 #: Plays that name a song once the catalogue has re-matched them.
 _PLAYS_MATCHED = "SELECT COUNT(song_id) FROM songplays"
 #: Per day of the window: plays, and plays matched to a song.
@@ -43,12 +49,15 @@ GROUP BY partition_day
 """
 
 
-def build(warehouse: Warehouse, sql_file: str, window: DayWindow | None = None) -> float:
-    """Run one file of `star/sql/` for the window (or for all data) in one transaction; the seconds it took."""
+def build(
+    warehouse: Warehouse, sql_file: str, window: DayWindow | None = None, read_first: Mapping[str, str] | None = None
+) -> float:
+    """Run one file of `star/sql/` for the window (or for all data) in one transaction; the seconds it took.
+    ``read_first``: parameters the transaction reads before the file's statements (`Warehouse.run_script`)."""
     started = perf_counter()
     with retry_transient_warehouse_errors():  # a concurrent run's transaction on the same tables
         warehouse.create_tables()  # a star asset may be the first this warehouse materializes
-        warehouse.run_script(read_sql(SQL / sql_file), window.sql_params if window else {})
+        warehouse.run_script(read_sql(SQL / sql_file), window.sql_params if window else {}, read_first)
     return perf_counter() - started
 
 
@@ -80,7 +89,7 @@ def song_catalogue(context: AssetExecutionContext, warehouse: Warehouse) -> Iter
     """The song catalogue: artists and songs, built together in one transaction with the re-match of every
     play already built (star/sql/song_catalogue.sql), so the dimensions never disagree with each other or
     with the fact, whichever of them is selected."""
-    seconds = build(warehouse, "song_catalogue.sql")
+    seconds = build(warehouse, "song_catalogue.sql", read_first=PLAY_DAYS)
     artists, songs = table_metadata(warehouse, "artists"), table_metadata(warehouse, "songs")
     songs["plays_matched_to_a_song"] = int(warehouse.query(_PLAYS_MATCHED)[0][0])
     context.log.info(build_line("artists", artists["dagster/row_count"], seconds))

@@ -58,6 +58,12 @@ def run_file(cursor: Cursor, path: Path, params: Mapping[str, SqlValue] | None =
         cursor.execute(statement)
 
 
+def read_values(cursor: Cursor, queries: Mapping[str, str]) -> dict[str, SqlValue]:
+    """The one value of each query, by name: parameters a script reads in its own transaction, so that they
+    are what its statements see (on Redshift, after the transaction's lock)."""
+    return {name: cursor.execute(query).fetchone()[0] for name, query in queries.items()}
+
+
 @dataclass(frozen=True)
 class FileLoad:
     """What loading one source file into staging did."""
@@ -215,10 +221,13 @@ class Warehouse(ConfigurableResource):
                 run_file(cursor, path)
             run_file(cursor, RECORD_VIEW_DEFINITIONS_SQL, {"sha256": current, "created_at": _now()})
 
-    def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
-        """Run every statement of ``sql`` in one transaction."""
+    def run_script(
+        self, sql: str, params: Mapping[str, SqlValue], read_first: Mapping[str, str] | None = None
+    ) -> None:
+        """Run every statement of ``sql`` in one transaction. ``read_first``: more parameters, each the one value
+        of a query run in the same transaction before the script (`read_values`)."""
         with self.transaction() as cursor:
-            for statement in statements(sql, params):
+            for statement in statements(sql, {**params, **read_values(cursor, read_first or {})}):
                 cursor.execute(statement)
 
     # -- loads and queries, per engine -------------------------------------------------------------------

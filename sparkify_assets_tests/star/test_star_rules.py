@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from sparkify_assets.partitions import DayWindow
+from sparkify_assets.star.assets import PLAY_DAYS
 from sparkify_assets.star.assets import SQL as STAR_SQL
+from sparkify_assets.warehouse.engine import read_values
 from sparkify_assets.warehouse.sql import read_sql, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, month_range, resources_for, run_graph
 from sparkify_assets_tests.oracle import expected_warehouse
@@ -151,3 +153,26 @@ def test_users_ranks_only_the_events_at_each_users_latest_ts(month, generated_sa
         ]
         connection.rollback()
     assert ranked == [at_latest]
+
+
+def test_the_catalogues_rematch_reads_the_staged_events_of_the_built_days_only(month) -> None:
+    """song_catalogue.sql re-matches the plays songplays holds from the staged events of their days only
+    (`PLAY_DAYS`, read in its transaction): a first build, whose songplays is still empty, reads none."""
+    warehouse, _, _ = month
+
+    def staged_rows_read(days_built: int) -> int:
+        """Rows the re-match reads from staging_events when songplays holds its first ``days_built`` days."""
+        with warehouse.connect() as connection:
+            connection.begin()
+            connection.execute(
+                "DELETE FROM songplays WHERE CAST(start_time AS DATE) NOT IN "
+                "(SELECT DISTINCT CAST(start_time AS DATE) FROM songplays ORDER BY 1 LIMIT ?)",
+                [days_built],
+            )
+            script = statements(read_sql(STAR_SQL / "song_catalogue.sql"), read_values(connection, PLAY_DAYS))
+            (rematch,) = [statement for statement in script if "FROM stg_plays AS matched" in statement]
+            scanned = [op.rows for op in operators(connection, rematch) if op.table == "staging_events"]
+            connection.rollback()
+        return sum(scanned)
+
+    assert staged_rows_read(0) == 0 < staged_rows_read(1) < staged_rows_read(366)

@@ -56,11 +56,16 @@ INSERT INTO song_catalogue (song_id, artist_id, title_key, artist_name_key, dura
 SELECT song_id, artist_id, LOWER(title), LOWER(artist_name), duration
 FROM stg_song_choice;
 
--- Re-match the plays already built: each takes the match its staged event has in the new catalogue.
+-- Re-match the plays already built: each takes the match its staged event has in the new catalogue. Only the
+-- staged days from the first to the last day songplays holds (:first_play_day, :last_play_day, read in this
+-- transaction: star/assets.py) are matched: a play's day is its event's partition_day, and a first build,
+-- whose songplays is still empty, matches none of the staged events (bound as values, the days limit the
+-- events stg_plays reads; a subquery in their place does not, on DuckDB).
 UPDATE songplays
 SET song_id = matched.song_id, artist_id = matched.artist_id
 FROM stg_plays AS matched
 WHERE songplays.songplay_id = matched.songplay_id
+  AND matched.partition_day BETWEEN :first_play_day AND :last_play_day
   AND (COALESCE(songplays.song_id, '') <> COALESCE(matched.song_id, '')
        OR COALESCE(songplays.artist_id, '') <> COALESCE(matched.artist_id, ''));
 

@@ -47,6 +47,7 @@ from sparkify_assets.warehouse.engine import (
     Log,
     TooManyRejects,
     TransientWarehouseError,
+    read_values,
     run_file,
 )
 from sparkify_assets.warehouse.layout import column_widths
@@ -251,18 +252,25 @@ class RedshiftWarehouse(RedshiftSettings):
         with self.transaction(locks=view_definitions) as cursor:
             self.create_views(cursor)
 
-    def run_script(self, sql: str, params: Mapping[str, SqlValue]) -> None:
+    def run_script(
+        self, sql: str, params: Mapping[str, SqlValue], read_first: Mapping[str, str] | None = None
+    ) -> None:
         """Every statement of ``sql`` in one transaction that first locks the tables they use. A script that
         starts by creating its own table (``CREATE TABLE IF NOT EXISTS``, the analytics tables) creates it in
-        a transaction before, so that the table exists to be locked."""
-        script = statements(sql, params)
+        a transaction before, so that the table exists to be locked. ``read_first``: parameters read after the
+        lock (`read_values`); the tables to lock do not depend on them, so the script names its tables before."""
+        read_first = read_first or {}
+        script = statements(sql, {**params, **dict.fromkeys(read_first)})
         first_other = next((i for i, statement in enumerate(script) if not created_tables([statement])), len(script))
         creating, rest = script[:first_other], script[first_other:]
         if creating:
             with self.transaction() as cursor:
                 for statement in creating:
                     cursor.execute(statement)
-        with self.transaction(locks=tables_used(rest, also=created_tables(creating))) as cursor:
+        locks = tables_used([*rest, *read_first.values()], also=created_tables(creating))
+        with self.transaction(locks=locks) as cursor:
+            if read_first:
+                rest = statements(sql, {**params, **read_values(cursor, read_first)})[first_other:]
             for statement in rest:
                 cursor.execute(statement)
 

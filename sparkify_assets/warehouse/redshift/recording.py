@@ -29,6 +29,8 @@ from sparkify_assets.warehouse.sql import read_sql, statements
 
 _STRING = re.compile(r"'(?:[^']|'')*'")
 _LAYOUT_SCHEMA = re.compile(r"\btable_schema = '([a-z_][a-z0-9_]*)'")
+#: The least or greatest value of a column of a whole table (`star/assets.PLAY_DAYS`): none in a table as created.
+_EXTREME_OF_A_TABLE = re.compile(r"SELECT (?:MIN|MAX)\([^()]*(?:\([^()]*\))?[^()]*\) FROM [a-z_]+")
 #: How Redshift's information_schema.columns spells the types create_tables.sql uses (by canonical name).
 _CATALOGUE_TYPES = {
     "varchar": "character varying",
@@ -55,12 +57,15 @@ def catalogue_as_created(views: Iterable[str] = ()) -> Rows:
 
 def answer_as_created(sql: str, warehouse: RedshiftWarehouse | None = None) -> Rows | None:
     """`catalogue_as_created` for the layout query of any schema, and with a ``warehouse`` its views and the
-    SHA-256 of their SQL, as an earlier run of the same code left them; None (no opinion) for any other query."""
+    SHA-256 of their SQL, as an earlier run of the same code left them; NULL for the least or greatest value of
+    a whole table's column, the tables being empty; None (no opinion) for any other query."""
     schema = _LAYOUT_SCHEMA.search(sql)
     if schema and sql == layout_query(schema.group(1)):
         return catalogue_as_created(warehouse.view_names() if warehouse is not None else ())
     if warehouse is not None and [sql] == statements(read_sql(VIEW_DEFINITIONS_SQL)):
         return [(warehouse.views_sha256(),)]
+    if _EXTREME_OF_A_TABLE.fullmatch(sql):  # the tables as created are empty
+        return [(None,)]
     return None
 
 

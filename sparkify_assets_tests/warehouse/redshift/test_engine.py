@@ -23,6 +23,8 @@ from sparkify_assets.partitions import DayWindow
 from sparkify_assets.sources.errors import NotJsonText, SourceError, SourceObjectMissing
 from sparkify_assets.sources.layout import JSONPATHS_KEY, event_key
 from sparkify_assets.sources.resource import SparkifySource
+from sparkify_assets.star.assets import PLAY_DAYS
+from sparkify_assets.star.assets import SQL as STAR_SQL
 from sparkify_assets.warehouse.engine import FileLoad
 from sparkify_assets.warehouse.layout import expected_tables, layout_query
 from sparkify_assets.warehouse.recording import Rows, StatementLog, is_query
@@ -34,6 +36,7 @@ from sparkify_assets.warehouse.redshift.engine import (
     says_single_az,
 )
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection, catalogue_as_created
+from sparkify_assets.warehouse.sql import read_sql
 from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph, step_events
 from sparkify_assets_tests.warehouse.conftest import (
     BUCKET,
@@ -691,3 +694,23 @@ def test_a_cluster_aws_says_nothing_of_reads_sys_only(monkeypatch: pytest.Monkey
         assert workgroup.single_az_cluster() is False
     finally:
         redshift.delete_cluster(ClusterIdentifier="sparkify-single-az-probe", SkipFinalClusterSnapshot=True)
+
+
+def test_the_catalogues_play_days_are_read_after_its_lock_and_bound_into_its_rematch() -> None:
+    """song_catalogue.sql re-matches the days of the plays already built: they are read in its own transaction,
+    after the LOCK (a play another run builds meanwhile waits for the lock, and is then matched against the new
+    catalogue by its own step), and the re-match names them."""
+    days = {"MIN": date(2018, 11, 3), "MAX": date(2018, 11, 5)}
+
+    def answer(sql: str) -> Rows | None:
+        extreme = re.fullmatch(r"SELECT (MIN|MAX)\(CAST\(start_time AS DATE\)\) FROM songplays", sql)
+        return [(days[extreme.group(1)],)] if extreme else None
+
+    log = StatementLog(answer)
+    recording_warehouse(log).run_script(read_sql(STAR_SQL / "song_catalogue.sql"), {}, PLAY_DAYS)
+    (transaction,) = transactions(log.sql)
+    lock, first, last, *rest = transaction
+    assert lock.startswith("LOCK ") and '"songplays"' in lock
+    assert (first, last) == tuple(PLAY_DAYS.values())
+    (rematch,) = [statement for statement in rest if "FROM stg_plays AS matched" in statement]
+    assert "matched.partition_day BETWEEN DATE '2018-11-03' AND DATE '2018-11-05'" in rematch
