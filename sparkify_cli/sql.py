@@ -61,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.partition:
         print(f"-- (no --partition: the newest partition, {partition})")
     print("-- Every statement of a run of the whole graph for that day, in order; nothing was sent to a warehouse.")
+    print(
+        "-- The days of the plays song_catalogue re-matches, which it reads just before, are those of a "
+        "warehouse whose tables hold no rows (NULL: none)."
+    )
     if args.first_run:
         print("-- The first run on a new warehouse: it creates the tables, functions and views.")
     else:
