@@ -109,17 +109,17 @@ def load_day_files(
         try:
             for batch in _batches(present, versions):
                 inserted = _read_with_duckdb(connection, loader, batch, days, paths)
-                batch_scans = {key: scans.pop(key).result() for key in batch}
-                # The files DuckDB's reader splits as their scan does, unchanged since: their one-line records.
-                counted = {
-                    key: scan.plain_lines
-                    for key, scan in batch_scans.items()
-                    if scan is not None and scan.unreadable is None and file_version(paths[key]) == versions[key]
-                }
+                # The files DuckDB's reader splits as their scan does, unchanged since.
+                agreed: dict[str, FileScan] = {}
+                for key in batch:
+                    scan = scans.pop(key).result()
+                    if scan is not None and scan.unreadable is None and file_version(paths[key]) == versions[key]:
+                        agreed[key] = scan
+                counted = {key: scan.plain_lines for key, scan in agreed.items()}
                 loaded = _loaded_per_file(connection, batch, days, inserted, counted)
                 for key in batch:
-                    scan = batch_scans[key]
-                    if scan is not None and key in counted and loaded[key] == counted[key]:
+                    scan = agreed.get(key)
+                    if scan is not None and loaded[key] == scan.plain_lines:
                         loader.add_loaded_file(connection, key, days[key], scan.size, scan.plain_lines, scan.others)
                         loader.progress(source.location(key))
                         kept.add(key)
