@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -37,6 +38,18 @@ class DayWindow:
     @property
     def days(self) -> list[date]:
         return [self.start_day + timedelta(days=n) for n in range((self.end_day - self.start_day).days + 1)]
+
+    def slices(self, weights: Mapping[date, int], most: int) -> list[DayWindow]:
+        """The window cut into consecutive windows, in order, each as long as its days weigh at most ``most``
+        in all; a day that alone weighs more is a window of its own, a day without a weight weighs nothing."""
+        slices: list[DayWindow] = []
+        start, weight = self.start_day, 0
+        for day in self.days:
+            if day > start and weight + weights.get(day, 0) > most:
+                slices.append(DayWindow(start, day - timedelta(days=1)))
+                start, weight = day, 0
+            weight += weights.get(day, 0)
+        return [*slices, DayWindow(start, self.end_day)]
 
     @property
     def sql_params(self) -> dict[str, date]:

@@ -4,7 +4,7 @@ Each step runs one `.sql` file from `star/sql/` in one transaction. Dimensions a
 fact, so the fact's orphan-key checks see the dimensions of the same run.
 """
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from time import perf_counter
 
@@ -50,14 +50,24 @@ GROUP BY partition_day
 
 
 def build(
-    warehouse: Warehouse, sql_file: str, window: DayWindow | None = None, read_first: Mapping[str, str] | None = None
+    warehouse: Warehouse,
+    sql_file: str,
+    window: DayWindow | None = None,
+    read_first: Mapping[str, str] | None = None,
+    slices: Sequence[DayWindow] = (),
 ) -> float:
     """Run one file of `star/sql/` for the window (or for all data) in one transaction; the seconds it took.
-    ``read_first``: parameters the transaction reads before the file's statements (`Warehouse.run_script`)."""
+    ``read_first``: parameters the transaction reads before the file's statements (`Warehouse.run_script`);
+    ``slices``: the file's statements run once per slice of the window, in order (`statement_windows`)."""
     started = perf_counter()
     with retry_transient_warehouse_errors():  # a concurrent run's transaction on the same tables
         warehouse.create_tables()  # a star asset may be the first this warehouse materializes
-        warehouse.run_script(read_sql(SQL / sql_file), window.sql_params if window else {}, read_first)
+        warehouse.run_script(
+            read_sql(SQL / sql_file),
+            window.sql_params if window else {},
+            read_first,
+            [part.sql_params for part in slices] or [{}],
+        )
     return perf_counter() - started
 
 
@@ -147,7 +157,14 @@ def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
 def songplays(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per NextSong event, matched to a song and artist where SPEC.md's rule finds one."""
     window = _window(context)
-    seconds = build(warehouse, "songplays.sql", window)
+    # A play's songplay_id and song match depend on its own day's events only: the days can be built apart.
+    slices = warehouse.statement_windows(window)
+    seconds = build(warehouse, "songplays.sql", window, slices=slices)
+    if len(slices) > 1:
+        context.log.info(
+            f"songplays {window}: built in {len(slices)} slices of days ({', '.join(map(str, slices))}), "
+            "each sorting its plays within the warehouse's memory limit"
+        )
     plays = figures_per_day(warehouse, _PLAYS_PER_DAY, window, (0, 0))
     partition_metadata(
         context,

@@ -221,14 +221,26 @@ class Warehouse(ConfigurableResource):
                 run_file(cursor, path)
             run_file(cursor, RECORD_VIEW_DEFINITIONS_SQL, {"sha256": current, "created_at": _now()})
 
+    def statement_windows(self, window: DayWindow) -> list[DayWindow]:
+        """The windows, in order, whose statements a build of ``window``'s plays runs one after the other in its
+        one transaction (`run_script`'s ``slices``): here the window itself, in one go."""
+        return [window]
+
     def run_script(
-        self, sql: str, params: Mapping[str, SqlValue], read_first: Mapping[str, str] | None = None
+        self,
+        sql: str,
+        params: Mapping[str, SqlValue],
+        read_first: Mapping[str, str] | None = None,
+        slices: Sequence[Mapping[str, SqlValue]] = ({},),
     ) -> None:
-        """Run every statement of ``sql`` in one transaction. ``read_first``: more parameters, each the one value
-        of a query run in the same transaction before the script (`read_values`)."""
+        """Run every statement of ``sql`` in one transaction, once per mapping of ``slices`` (each laid over
+        ``params``), in order. ``read_first``: more parameters, each the one value of a query run in the same
+        transaction before the script (`read_values`)."""
         with self.transaction() as cursor:
-            for statement in statements(sql, {**params, **read_values(cursor, read_first or {})}):
-                cursor.execute(statement)
+            read = read_values(cursor, read_first or {})
+            for slice_params in slices:
+                for statement in statements(sql, {**params, **slice_params, **read}):
+                    cursor.execute(statement)
 
     # -- loads and queries, per engine -------------------------------------------------------------------
     def load_staging_events(self, source: SparkifySource, window: DayWindow, log: Log) -> list[FileLoad]:

@@ -23,6 +23,7 @@ from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -30,6 +31,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from sparkify_assets.checks.definitions import PARTITIONED_ASSETS
+from sparkify_assets.warehouse.duckdb import engine as duckdb_engine
+from sparkify_assets.warehouse.duckdb.settings import memory_bytes
 from sparkify_assets_tests import tables_oracle as oracle
 from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
 
@@ -226,20 +229,32 @@ class WarehouseSequences(RuleBasedStateMachine):
         self._write(song_key(index), None)
 
     # -- runs ------------------------------------------------------------------------------------------------
-    @rule(name=st.sampled_from(sorted(SELECTIONS)), first=st.integers(0, len(DAYS) - 1), span=st.integers(1, 3))
-    def materialize(self, name: str, first: int, span: int) -> None:
+    @rule(
+        name=st.sampled_from(sorted(SELECTIONS)),
+        first=st.integers(0, len(DAYS) - 1),
+        span=st.integers(1, 3),
+        day_by_day=st.booleans(),
+    )
+    def materialize(self, name: str, first: int, span: int, day_by_day: bool) -> None:
+        """``day_by_day``: the warehouse builds songplays one day per statement, as it does when a window's
+        events exceed what a statement may sort in memory (`DuckDBWarehouse.statement_windows`)."""
         window = DAYS[first : first + span]
-        self.run(SELECTIONS[name], window)
+        self.run(SELECTIONS[name], window, day_by_day)
 
-    def run(self, selection: list[str], window: list[date]) -> None:
+    def run(self, selection: list[str], window: list[date], day_by_day: bool = False) -> None:
         self.runs += 1
         ranged = PARTITIONED & set(selection)
-        result = run_graph(
-            self.resources,
-            selection=selection,
-            partition_range=(window[0].isoformat(), window[-1].isoformat()) if ranged else None,
-            raise_on_error=False,
+        # A statement may sort a single event: every day of the window is a statement of its own.
+        sort_bytes = (
+            memory_bytes(duckdb_warehouse(self.database).memory_limit) if day_by_day else duckdb_engine.EVENT_SORT_BYTES
         )
+        with patch.object(duckdb_engine, "EVENT_SORT_BYTES", sort_bytes):
+            result = run_graph(
+                self.resources,
+                selection=selection,
+                partition_range=(window[0].isoformat(), window[-1].isoformat()) if ranged else None,
+                raise_on_error=False,
+            )
         materialized = {event.asset_key.path[-1] for event in result.get_asset_materialization_events()}
         failed_checks = {e.check_name for e in result.get_asset_check_evaluations() if not e.passed and e.blocking}
         expected = self.expected_steps(selection, window)
@@ -369,7 +384,8 @@ class WarehouseSequences(RuleBasedStateMachine):
         if not self._songs_load():
             for key in list(self._song_files()):
                 self._write(key, None)
-        self.run(SELECTIONS["everything"], DAYS)
+        # Built a day per statement, compared with the model, then with a build of the days at once.
+        self.run(SELECTIONS["everything"], DAYS, day_by_day=True)
         self.warehouse_equals_the_model()
         fresh = self.root / "from-scratch.duckdb"
         run_graph(resources_for(self.source, fresh), partition_range=(DAYS[0].isoformat(), DAYS[-1].isoformat()))

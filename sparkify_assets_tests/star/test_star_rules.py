@@ -5,6 +5,7 @@ Expected figures come from `oracle.py`, an independent pure-Python reading of SP
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -14,6 +15,8 @@ import pytest
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.star.assets import PLAY_DAYS
 from sparkify_assets.star.assets import SQL as STAR_SQL
+from sparkify_assets.warehouse.duckdb import engine as duckdb_engine
+from sparkify_assets.warehouse.duckdb.settings import memory_bytes
 from sparkify_assets.warehouse.engine import read_values
 from sparkify_assets.warehouse.sql import read_sql, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, month_range, resources_for, run_graph
@@ -176,3 +179,31 @@ def test_the_catalogues_rematch_reads_the_staged_events_of_the_built_days_only(m
         return sum(scanned)
 
     assert staged_rows_read(0) == 0 < staged_rows_read(1) < staged_rows_read(366)
+
+
+def test_songplays_built_a_few_days_at_a_time_equal_songplays_built_at_once(
+    month, generated_sample: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window whose events do not fit one statement's memory is built in slices of days, one statement each
+    (`DuckDBWarehouse.statement_windows`): the same plays, ids and matches as the month's one statement."""
+    warehouse, _, _ = month
+    window = DayWindow(*(date.fromisoformat(day) for day in month_range(generated_sample)))
+    (busiest,) = warehouse.query("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM staging_events GROUP BY partition_day)")
+    # About two days' events per statement.
+    monkeypatch.setattr(duckdb_engine, "EVENT_SORT_BYTES", memory_bytes(warehouse.memory_limit) // (2 * busiest[0]))
+    database = tmp_path / "sliced.duckdb"
+    shutil.copy(warehouse.path, database)
+    sliced = duckdb_warehouse(database)
+    slices = sliced.statement_windows(window)
+    assert len(window.days) / 3 < len(slices) < len(window.days)
+    with sliced.connect() as connection:  # every play of the window goes: the rebuild must put them all back
+        connection.execute("UPDATE songplays SET songplay_id = -songplay_id, song_id = NULL, artist_id = NULL")
+
+    result = run_graph(
+        resources_for(generated_sample, database),
+        partition_range=month_range(generated_sample),
+        selection=["songplays"],
+    )
+
+    assert result.success
+    assert sliced.query(SNAPSHOT["songplays"]) == warehouse.query(SNAPSHOT["songplays"])

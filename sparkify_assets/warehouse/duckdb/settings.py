@@ -128,3 +128,11 @@ def memory_limit(value: Any) -> Any:
     ):
         raise ValueError(f"SPARKIFY_DUCKDB_MEMORY_LIMIT={value[:40]!r} is not {MEMORY_LIMIT_FORM}")
     return f"{match.group(1)}{unit}"
+
+
+def memory_bytes(value: str) -> int:
+    """The bytes a memory_limit that `memory_limit` accepted stands for."""
+    match = _MEMORY.fullmatch(memory_limit(value))
+    assert match is not None
+    unit = next(u for u in _MEMORY_UNITS if u.lower() == match.group(2).lower())
+    return int(float(match.group(1)) * _MEMORY_UNITS[unit])

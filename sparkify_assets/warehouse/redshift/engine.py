@@ -253,26 +253,31 @@ class RedshiftWarehouse(RedshiftSettings):
             self.create_views(cursor)
 
     def run_script(
-        self, sql: str, params: Mapping[str, SqlValue], read_first: Mapping[str, str] | None = None
+        self,
+        sql: str,
+        params: Mapping[str, SqlValue],
+        read_first: Mapping[str, str] | None = None,
+        slices: Sequence[Mapping[str, SqlValue]] = ({},),
     ) -> None:
-        """Every statement of ``sql`` in one transaction that first locks the tables they use. A script that
-        starts by creating its own table (``CREATE TABLE IF NOT EXISTS``, the analytics tables) creates it in
-        a transaction before, so that the table exists to be locked. ``read_first``: parameters read after the
-        lock (`read_values`); the tables to lock do not depend on them, so the script names its tables before."""
+        """Every statement of ``sql``, once per mapping of ``slices``, in one transaction that first locks the
+        tables they use. A script that starts by creating its own table (``CREATE TABLE IF NOT EXISTS``, the
+        analytics tables) creates it in a transaction before, so that the table exists to be locked.
+        ``read_first``: parameters read after the lock (`read_values`); the tables to lock do not depend on
+        them or on the slice, so the script names its tables before."""
         read_first = read_first or {}
-        script = statements(sql, {**params, **dict.fromkeys(read_first)})
+        script = statements(sql, {**params, **slices[0], **dict.fromkeys(read_first)})
         first_other = next((i for i, statement in enumerate(script) if not created_tables([statement])), len(script))
-        creating, rest = script[:first_other], script[first_other:]
+        creating = script[:first_other]
         if creating:
             with self.transaction() as cursor:
                 for statement in creating:
                     cursor.execute(statement)
-        locks = tables_used([*rest, *read_first.values()], also=created_tables(creating))
+        locks = tables_used([*script[first_other:], *read_first.values()], also=created_tables(creating))
         with self.transaction(locks=locks) as cursor:
-            if read_first:
-                rest = statements(sql, {**params, **read_values(cursor, read_first)})[first_other:]
-            for statement in rest:
-                cursor.execute(statement)
+            read = read_values(cursor, read_first)
+            for slice_params in slices:
+                for statement in statements(sql, {**params, **slice_params, **read})[first_other:]:
+                    cursor.execute(statement)
 
     def query(self, sql: str, params: Mapping[str, SqlValue] | None = None) -> list[tuple[Any, ...]]:
         with self.cursor() as cursor:
