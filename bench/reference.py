@@ -2,15 +2,17 @@
 
 This is what the Dagster graph is measured against (`bench/run.py`): the project's own DDL
 (`warehouse/duckdb/sql`, `staging/sql`, `warehouse/sql`), staging read by DuckDB's own readers in two statements
-(`reference_build.sql`), then the project's own star SQL (`star/sql`) over the whole month at once. No
-checks, no metadata, no per-file bookkeeping, no bad-record handling, no Dagster: the fastest plain way to
-the same tables.
+(`reference_build.sql`), then the project's own star SQL (`star/sql`) over the whole month at once, songplays
+in slices of days as the warehouse builds it under the same memory_limit (a month in one statement moves its
+sort to disk: at 10M and 512MB it takes three times as long). No checks, no metadata, no per-file
+bookkeeping, no bad-record handling, no Dagster: the fastest plain way to the same tables.
 
     python bench/reference.py --source DIR --database FILE [--memory-limit 1GB] [--threads N]
 
 Prints one JSON line: seconds per phase and rows per table. The package is not imported (its
-`__init__` loads the Dagster definitions, seconds of imports the reference does not need): the two
-stdlib-only helpers it shares, `warehouse/sql.py` and `sources/layout.py`, are loaded from their files.
+`__init__` loads the Dagster definitions, seconds of imports the reference does not need): the stdlib-only
+helpers it shares (`warehouse/sql.py`, `sources/layout.py`, `day_window.py`, `warehouse/duckdb/memory.py`) are
+loaded from their files.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ STAR_SQL = PACKAGE / "star" / "sql"
 #: The star steps in the graph's order: the song catalogue (artists and songs), then the daily tables.
 STAR_STEPS = ("song_catalogue.sql", "users.sql", "time.sql", "songplays.sql")
 PLAY_DAYS = "SELECT MIN(CAST(start_time AS DATE)), MAX(CAST(start_time AS DATE)) FROM songplays"
+#: The staged events of each day, which the songplays build is sliced by (`DuckDBWarehouse.statement_windows`).
+EVENTS_PER_DAY = "SELECT partition_day, COUNT(*) FROM staging_events GROUP BY partition_day"
 TABLES = ("staging_events", "staging_songs", "staging_rejects", "songplays", "users", "songs", "artists", "time")
 
 
@@ -50,6 +54,8 @@ def _load(name: str, path: Path) -> ModuleType:
 
 sql = _load("sql", PACKAGE / "warehouse" / "sql.py")
 layout = _load("layout", PACKAGE / "sources" / "layout.py")
+day_window = _load("day_window", PACKAGE / "day_window.py")
+memory = _load("memory", PACKAGE / "warehouse" / "duckdb" / "memory.py")
 
 
 def event_days(source: Path) -> list[date]:
@@ -68,11 +74,13 @@ def build(source: Path, database: Path, memory_limit: str, threads: int | None) 
     connection = duckdb.connect(str(database), config=config)
     try:
 
-        def run(phase: str, text: str, params: dict[str, Any]) -> None:
+        def run(phase: str, text: str, params: dict[str, Any], slices: list[dict[str, Any]] | None = None) -> None:
+            """The statements of ``text`` in one transaction, once per slice's parameters laid over ``params``."""
             started = time.perf_counter()
             connection.begin()
-            for statement in sql.statements(text, params):
-                connection.execute(statement)
+            for slice_params in slices or [{}]:
+                for statement in sql.statements(text, {**params, **slice_params}):
+                    connection.execute(statement)
             connection.commit()
             phases[phase] = round(time.perf_counter() - started, 3)
 
@@ -94,11 +102,16 @@ def build(source: Path, database: Path, memory_limit: str, threads: int | None) 
         }
         run("staging", sql.read_sql(BENCH / "reference_build.sql"), staging)
         for step in STAR_STEPS:
-            params = dict(window)
+            params, slices = dict(window), None
             if step == "song_catalogue.sql":  # the days of the plays already built (star/assets.py, PLAY_DAYS)
                 first, last = connection.execute(PLAY_DAYS).fetchall()[0]
                 params.update(first_play_day=first, last_play_day=last)
-            run(step.removesuffix(".sql"), sql.read_sql(STAR_SQL / step), params)
+            if step == "songplays.sql":  # days sliced as the warehouse slices them, for the same memory_limit
+                events = dict(connection.execute(EVENTS_PER_DAY).fetchall())
+                month = day_window.DayWindow(days[0], days[-1])
+                parts = month.slices(events, memory.events_per_statement(memory_limit))
+                slices = [part.sql_params for part in parts]
+            run(step.removesuffix(".sql"), sql.read_sql(STAR_SQL / step), params, slices)
         rows = {table: connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in TABLES}
     finally:
         started = time.perf_counter()

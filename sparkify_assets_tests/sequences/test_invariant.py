@@ -31,8 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from sparkify_assets.checks.definitions import PARTITIONED_ASSETS
-from sparkify_assets.warehouse.duckdb import engine as duckdb_engine
-from sparkify_assets.warehouse.duckdb.settings import memory_bytes
+from sparkify_assets.warehouse.duckdb import memory
 from sparkify_assets_tests import tables_oracle as oracle
 from sparkify_assets_tests.conftest import duckdb_warehouse, resources_for, run_graph
 
@@ -246,9 +245,9 @@ class WarehouseSequences(RuleBasedStateMachine):
         ranged = PARTITIONED & set(selection)
         # A statement may sort a single event: every day of the window is a statement of its own.
         sort_bytes = (
-            memory_bytes(duckdb_warehouse(self.database).memory_limit) if day_by_day else duckdb_engine.EVENT_SORT_BYTES
+            memory.size_bytes(duckdb_warehouse(self.database).memory_limit) if day_by_day else memory.EVENT_SORT_BYTES
         )
-        with patch.object(duckdb_engine, "EVENT_SORT_BYTES", sort_bytes):
+        with patch.object(memory, "EVENT_SORT_BYTES", sort_bytes):
             result = run_graph(
                 self.resources,
                 selection=selection,

@@ -15,8 +15,7 @@ import pytest
 from sparkify_assets.partitions import DayWindow
 from sparkify_assets.star.assets import PLAY_DAYS
 from sparkify_assets.star.assets import SQL as STAR_SQL
-from sparkify_assets.warehouse.duckdb import engine as duckdb_engine
-from sparkify_assets.warehouse.duckdb.settings import memory_bytes
+from sparkify_assets.warehouse.duckdb import memory
 from sparkify_assets.warehouse.engine import read_values
 from sparkify_assets.warehouse.sql import read_sql, statements
 from sparkify_assets_tests.conftest import duckdb_warehouse, month_range, resources_for, run_graph
@@ -190,7 +189,7 @@ def test_songplays_built_a_few_days_at_a_time_equal_songplays_built_at_once(
     window = DayWindow(*(date.fromisoformat(day) for day in month_range(generated_sample)))
     (busiest,) = warehouse.query("SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM staging_events GROUP BY partition_day)")
     # About two days' events per statement.
-    monkeypatch.setattr(duckdb_engine, "EVENT_SORT_BYTES", memory_bytes(warehouse.memory_limit) // (2 * busiest[0]))
+    monkeypatch.setattr(memory, "EVENT_SORT_BYTES", memory.size_bytes(warehouse.memory_limit) // (2 * busiest[0]))
     database = tmp_path / "sliced.duckdb"
     shutil.copy(warehouse.path, database)
     sliced = duckdb_warehouse(database)

@@ -33,10 +33,10 @@ from sparkify_assets.sources.records import RecordColumns, split_into
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.sources.slices import SLICE_BYTES, SliceRecords, split_in_slices
 from sparkify_assets.warehouse.duckdb.day_lines import load_day_files, readable_paths
+from sparkify_assets.warehouse.duckdb.memory import events_per_statement
 from sparkify_assets.warehouse.duckdb.settings import (
     WarehouseUnavailable,
     database_path,
-    memory_bytes,
     memory_limit,
     require_database_file,
 )
@@ -49,12 +49,6 @@ SQL = Path(__file__).parent / "sql"
 
 #: Slices of day files read and split ahead of the one DuckDB is given (each holds its records in memory).
 SPLIT_AHEAD = 1
-#: The memory_limit one staged event may take in a statement that builds plays (`statement_windows`): the
-#: songplay_id sorts a statement's plays, and past its memory_limit DuckDB moves the sort to disk. At
-#: 512MB, over the bench's 10M month (8M plays), one statement took 37 s, slices of 1 day 12.7 s, of 2 to 3
-#: days (0.67 to 1 million events) 11 to 12 s, of 5 days 13.6 s, of 10 days 24 s; the whole month with a
-#: 4GB memory_limit 11.5 s. At 1M a month in one statement took 1.0 s, in daily slices 1.75 s.
-EVENT_SORT_BYTES = 512
 #: Per day of a window: the events staged, which `statement_windows` weighs its days by.
 _EVENTS_PER_DAY = """
 SELECT partition_day, COUNT(*)
@@ -133,12 +127,12 @@ class DuckDBWarehouse(Warehouse):
         return self._held
 
     def statement_windows(self, window: DayWindow) -> list[DayWindow]:
-        """Consecutive days of at most memory_limit / `EVENT_SORT_BYTES` staged events each (a day with more
-        is a window of its own), so that a statement's plays are sorted in memory (`EVENT_SORT_BYTES`)."""
+        """Consecutive days of at most `events_per_statement` staged events each (a day with more is a window of
+        its own), so that a statement sorts its plays within memory_limit (`memory.EVENT_SORT_BYTES`)."""
         if window.start_day == window.end_day:
             return [window]
         events = dict(self.query(_EVENTS_PER_DAY, window.sql_params))
-        return window.slices(events, memory_bytes(self.memory_limit) // EVENT_SORT_BYTES)
+        return window.slices(events, events_per_statement(self.memory_limit))
 
     # -- connections -------------------------------------------------------------------------------------
     def setup_for_execution(self, context: InitResourceContext) -> None:

@@ -11,6 +11,8 @@ from typing import Any
 
 from dagster import EnvVar
 
+from sparkify_assets.warehouse.duckdb.memory import normalized
+
 #: What DuckDB would read as a URL or a catalogue (``md:``, ``s3://``) rather than a file, and control characters.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -19,15 +21,6 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 class WarehouseUnavailable(RuntimeError):
     """The warehouse file cannot be opened for writing."""
 
-
-#: SPARKIFY_DUCKDB_MEMORY_LIMIT: a number and a unit DuckDB reads the same way (no bare number, no "G" or "%").
-_MEMORY = re.compile(r"(\d+(?:\.\d+)?|\.\d+) ?([KMGT]i?B)", re.IGNORECASE)
-_MEMORY_UNITS = {f"{p}{i}B": base**n for n, p in enumerate("KMGT", 1) for i, base in (("", 1000), ("i", 1024))}
-#: Below this DuckDB cannot even create the tables; above, it refuses the value itself.
-_MEMORY_RANGE = (16 * 1000**2, 1000 * 1000**4)
-MEMORY_LIMIT_FORM = (
-    "a size from 16MB to 1000TB: a number and a unit, KB, MB, GB, TB or KiB, MiB, GiB, TiB (e.g. 512MB, 1.5GB, 2GiB)"
-)
 
 #: Every DuckDB database file carries this at byte offset 8 (after the header checksum).
 _DUCKDB_MAGIC = (8, b"DUCK")
@@ -115,24 +108,8 @@ def database_path(path: str) -> str:
 
 
 def memory_limit(value: Any) -> Any:
-    """A size DuckDB reads as the user means it (DuckDB itself takes ``-1GB`` or ``80%`` as "80% of RAM"),
-    normalized to ``<number><unit>``. An EnvVar is checked when the resource is initialized, with its value."""
+    """A size DuckDB reads as the user means it (`memory.normalized`). An EnvVar is checked when the resource is
+    initialized, with its value."""
     if isinstance(value, EnvVar) or not isinstance(value, str):
         return value
-    match = _MEMORY.fullmatch(value.strip()) if len(value) < 40 else None
-    unit = next((u for u in _MEMORY_UNITS if match and u.lower() == match.group(2).lower()), None)
-    if (
-        match is None
-        or unit is None
-        or not (_MEMORY_RANGE[0] <= float(match.group(1)) * _MEMORY_UNITS[unit] <= _MEMORY_RANGE[1])
-    ):
-        raise ValueError(f"SPARKIFY_DUCKDB_MEMORY_LIMIT={value[:40]!r} is not {MEMORY_LIMIT_FORM}")
-    return f"{match.group(1)}{unit}"
-
-
-def memory_bytes(value: str) -> int:
-    """The bytes a memory_limit that `memory_limit` accepted stands for."""
-    match = _MEMORY.fullmatch(memory_limit(value))
-    assert match is not None
-    unit = next(u for u in _MEMORY_UNITS if u.lower() == match.group(2).lower())
-    return int(float(match.group(1)) * _MEMORY_UNITS[unit])
+    return normalized(value)

@@ -18,7 +18,8 @@ from pydantic import ValidationError
 
 from sparkify_assets.resources import duckdb_resources
 from sparkify_assets.warehouse.duckdb.engine import DuckDBWarehouse, WarehouseOutOfMemory
-from sparkify_assets.warehouse.duckdb.settings import MEMORY_LIMIT_FORM, WarehouseUnavailable, describe_file
+from sparkify_assets.warehouse.duckdb.memory import MEMORY_LIMIT_FORM
+from sparkify_assets.warehouse.duckdb.settings import WarehouseUnavailable, describe_file
 from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph, step_events
 
 
