@@ -40,12 +40,16 @@ class DayWindow:
         return [self.start_day + timedelta(days=n) for n in range((self.end_day - self.start_day).days + 1)]
 
     def slices(self, weights: Mapping[date, int], most: int) -> list[DayWindow]:
-        """The window cut into consecutive windows, in order, each as long as its days weigh at most ``most``
-        in all; a day that alone weighs more is a window of its own, a day without a weight weighs nothing."""
+        """The window cut into consecutive windows, in order, that weigh at most ``most`` each and about the same:
+        as few as ``most`` allows, each taking days while it weighs no more than an even share of the window's
+        weight. A day that alone weighs more than ``most`` is a window of its own; a day without a weight
+        weighs nothing."""
+        total = sum(weights.get(day, 0) for day in self.days)
+        share = -(-total // -(-total // most)) if total and most else most  # ceil(total / ceil(total / most))
         slices: list[DayWindow] = []
         start, weight = self.start_day, 0
         for day in self.days:
-            if day > start and weight + weights.get(day, 0) > most:
+            if day > start and weight + weights.get(day, 0) > share:
                 slices.append(DayWindow(start, day - timedelta(days=1)))
                 start, weight = day, 0
             weight += weights.get(day, 0)

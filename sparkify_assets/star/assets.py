@@ -161,9 +161,11 @@ def songplays(context: AssetExecutionContext, warehouse: Warehouse) -> Materiali
     slices = warehouse.statement_windows(window)
     seconds = build(warehouse, "songplays.sql", window, slices=slices)
     if len(slices) > 1:
+        lengths = sorted({len(part.days) for part in slices})
+        days = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"
         context.log.info(
-            f"songplays {window}: built in {len(slices)} slices of days ({', '.join(map(str, slices))}), "
-            "each sorting its plays within the warehouse's memory limit"
+            f"songplays {window}: built in {len(slices)} statements of {days} days each, so that each sorts its "
+            "plays within the warehouse's memory limit (SPARKIFY_DUCKDB_MEMORY_LIMIT on DuckDB)"
         )
     plays = figures_per_day(warehouse, _PLAYS_PER_DAY, window, (0, 0))
     partition_metadata(
