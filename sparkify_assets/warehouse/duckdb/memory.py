@@ -23,29 +23,28 @@ MEMORY_LIMIT_FORM = (
 EVENT_SORT_BYTES = 512
 
 
-def size_bytes(value: str) -> int | None:
-    """The bytes a memory_limit stands for, or None when DuckDB would not read it as meant (DuckDB itself
-    takes ``-1GB`` or ``80%`` as "80% of RAM") or it is out of DuckDB's range."""
+def _parsed(value: str) -> tuple[str, str, int]:
+    """The number, unit and bytes of a memory_limit; ValueError naming SPARKIFY_DUCKDB_MEMORY_LIMIT when DuckDB
+    would not read it as meant (DuckDB itself takes ``-1GB`` or ``80%`` as "80% of RAM") or refuses it."""
     match = _SIZE.fullmatch(value.strip()) if len(value) < 40 else None
     unit = next((u for u in _UNITS if match and u.lower() == match.group(2).lower()), None)
-    if match is None or unit is None:
-        return None
-    size = int(float(match.group(1)) * _UNITS[unit])
-    return size if _RANGE[0] <= size <= _RANGE[1] else None
+    size = int(float(match.group(1)) * _UNITS[unit]) if match and unit else 0
+    if match is None or unit is None or not _RANGE[0] <= size <= _RANGE[1]:
+        raise ValueError(f"SPARKIFY_DUCKDB_MEMORY_LIMIT={value[:40]!r} is not {MEMORY_LIMIT_FORM}")
+    return match.group(1), unit, size
 
 
 def normalized(value: str) -> str:
-    """A memory_limit as ``<number><unit>``; ValueError naming SPARKIFY_DUCKDB_MEMORY_LIMIT when it is not one."""
-    match = _SIZE.fullmatch(value.strip())
-    if size_bytes(value) is None or match is None:
-        raise ValueError(f"SPARKIFY_DUCKDB_MEMORY_LIMIT={value[:40]!r} is not {MEMORY_LIMIT_FORM}")
-    unit = next(u for u in _UNITS if u.lower() == match.group(2).lower())
-    return f"{match.group(1)}{unit}"
+    """A memory_limit as ``<number><unit>``."""
+    number, unit, _ = _parsed(value)
+    return f"{number}{unit}"
+
+
+def size_bytes(value: str) -> int:
+    """The bytes a memory_limit stands for."""
+    return _parsed(value)[2]
 
 
 def events_per_statement(memory_limit: str) -> int:
     """The staged events a statement that builds plays may read under ``memory_limit`` (`EVENT_SORT_BYTES`)."""
-    size = size_bytes(memory_limit)
-    if size is None:
-        raise ValueError(f"SPARKIFY_DUCKDB_MEMORY_LIMIT={memory_limit[:40]!r} is not {MEMORY_LIMIT_FORM}")
-    return size // EVENT_SORT_BYTES
+    return size_bytes(memory_limit) // EVENT_SORT_BYTES

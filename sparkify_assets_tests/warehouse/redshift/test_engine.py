@@ -36,7 +36,7 @@ from sparkify_assets.warehouse.redshift.engine import (
     says_single_az,
 )
 from sparkify_assets.warehouse.redshift.recording import RecordingConnection, catalogue_as_created
-from sparkify_assets.warehouse.sql import read_sql
+from sparkify_assets.warehouse.sql import read_sql, statements
 from sparkify_assets_tests.conftest import assert_failed_at_once, local_source, run_graph, step_events
 from sparkify_assets_tests.warehouse.conftest import (
     BUCKET,
@@ -714,3 +714,16 @@ def test_the_catalogues_play_days_are_read_after_its_lock_and_bound_into_its_rem
     assert (first, last) == tuple(PLAY_DAYS.values())
     (rematch,) = [statement for statement in rest if "FROM stg_plays AS matched" in statement]
     assert "matched.partition_day BETWEEN DATE '2018-11-03' AND DATE '2018-11-05'" in rematch
+
+
+def test_a_script_run_in_slices_is_one_transaction_under_one_lock() -> None:
+    """`run_script`'s slices (songplays built a few days per statement): each slice's statements, in order, after
+    the one LOCK of the one transaction, so no other run sees a window half rebuilt."""
+    first, second = DayWindow(date(2018, 11, 1), date(2018, 11, 2)), DayWindow(date(2018, 11, 3), date(2018, 11, 3))
+    log = StatementLog()
+    script = read_sql(STAR_SQL / "songplays.sql")
+    recording_warehouse(log).run_script(script, {}, slices=[first.sql_params, second.sql_params])
+    (transaction,) = transactions(log.sql)
+    lock, *rest = transaction
+    assert lock.startswith("LOCK ") and '"songplays"' in lock
+    assert rest == [*statements(script, first.sql_params), *statements(script, second.sql_params)]
