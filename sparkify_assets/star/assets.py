@@ -157,7 +157,10 @@ def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
 def songplays(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per NextSong event, matched to a song and artist where SPEC.md's rule finds one."""
     window = _window(context)
-    # A play's songplay_id and song match depend on its own day's events only: the days can be built apart.
+    # A play's songplay_id and song match depend on its own day's events only: the days can be built apart,
+    # sliced by the staged events (whose table a new warehouse gets first: songplays may be its first asset).
+    with retry_transient_warehouse_errors():
+        warehouse.create_tables()
     slices = warehouse.statement_windows(window)
     seconds = build(warehouse, "songplays.sql", window, slices=slices)
     if len(slices) > 1:

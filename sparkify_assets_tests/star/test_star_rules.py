@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -206,3 +206,16 @@ def test_songplays_built_a_few_days_at_a_time_equal_songplays_built_at_once(
 
     assert result.success
     assert sliced.query(SNAPSHOT["songplays"]) == warehouse.query(SNAPSHOT["songplays"])
+
+
+def test_songplays_alone_over_days_on_a_new_warehouse_builds_no_play(generated_sample: Path, tmp_path: Path) -> None:
+    """The step weighs the window's days by their staged events before building (`statement_windows`): on a new
+    warehouse, where songplays is the first asset materialized, it creates the tables first."""
+    database = tmp_path / "new.duckdb"
+    first, _ = month_range(generated_sample)
+    second = (date.fromisoformat(first) + timedelta(days=1)).isoformat()
+    result = run_graph(
+        resources_for(generated_sample, database), partition_range=(first, second), selection=["songplays"]
+    )
+    assert result.success
+    assert duckdb_warehouse(database).query("SELECT COUNT(*) FROM songplays") == [(0,)]
