@@ -17,9 +17,9 @@ MEMORY_LIMIT_FORM = (
 
 #: The memory_limit one staged event may take in a statement that builds plays: the songplay_id sorts a
 #: statement's plays, and past its memory_limit DuckDB moves the sort to disk. At 512MB, over the bench's 10M
-#: month (8M plays), one statement took 37 s; slices of 1 day 12.7 s, of 2 to 3 days (0.67 to 1 million
-#: events) 11 to 12 s, of 5 days 13.6 s, of 10 days 24 s; the whole month with a 4GB memory_limit 11.5 s. At
-#: 1M a month in one statement took 1.0 s, in daily slices 1.75 s (a statement's own cost, and fewer threads).
+#: month (8M plays, no song catalogue), one statement took 31.6 s; slices of 1 day 12.7 s, of 2 to 3 days (0.67
+#: to 1 million events) 11 to 12 s, of 5 days 13.6 s, of 10 days 24 s; the whole month with a 4GB memory_limit
+#: 11.5 s. At 1M a month in one statement took 1.0 s, in daily slices 1.75 s (each statement's own cost).
 EVENT_SORT_BYTES = 512
 
 
