@@ -22,7 +22,7 @@ import importlib.util
 import json
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,8 +38,6 @@ STAR_SQL = PACKAGE / "star" / "sql"
 #: The star steps in the graph's order: the song catalogue (artists and songs), then the daily tables.
 STAR_STEPS = ("song_catalogue.sql", "users.sql", "time.sql", "songplays.sql")
 PLAY_DAYS = "SELECT MIN(CAST(start_time AS DATE)), MAX(CAST(start_time AS DATE)) FROM songplays"
-#: The staged events of each day, which the songplays build is sliced by (`DuckDBWarehouse.statement_windows`).
-EVENTS_PER_DAY = "SELECT partition_day, COUNT(*) FROM staging_events GROUP BY partition_day"
 TABLES = ("staging_events", "staging_songs", "staging_rejects", "songplays", "users", "songs", "artists", "time")
 
 
@@ -66,7 +64,8 @@ def event_days(source: Path) -> list[date]:
 def build(source: Path, database: Path, memory_limit: str, threads: int | None) -> dict[str, Any]:
     source = source.resolve()
     days = event_days(source)
-    window = {"start_day": days[0], "end_day": days[-1], "after_end_day": days[-1] + timedelta(days=1)}
+    month = day_window.DayWindow(days[0], days[-1])
+    window = month.sql_params
     config: dict[str, Any] = {"memory_limit": memory_limit, "temp_directory": f"{database}.tmp"}
     if threads:
         config["threads"] = threads
@@ -107,8 +106,8 @@ def build(source: Path, database: Path, memory_limit: str, threads: int | None) 
                 first, last = connection.execute(PLAY_DAYS).fetchall()[0]
                 params.update(first_play_day=first, last_play_day=last)
             if step == "songplays.sql":  # days sliced as the warehouse slices them, for the same memory_limit
-                events = dict(connection.execute(EVENTS_PER_DAY).fetchall())
-                month = day_window.DayWindow(days[0], days[-1])
+                (count_events,) = sql.statements(memory.STAGED_EVENTS_PER_DAY, window)
+                events = dict(connection.execute(count_events).fetchall())
                 parts = month.slices(events, memory.events_per_statement(memory_limit))
                 slices = [part.sql_params for part in parts]
             run(step.removesuffix(".sql"), sql.read_sql(STAR_SQL / step), params, slices)

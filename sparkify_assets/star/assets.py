@@ -4,9 +4,10 @@ Each step runs one `.sql` file from `star/sql/` in one transaction. Dimensions a
 fact, so the fact's orphan-key checks see the dimensions of the same run.
 """
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from time import perf_counter
+from typing import NamedTuple
 
 from dagster import AssetExecutionContext, AssetSpec, MaterializeResult, asset, multi_asset
 
@@ -49,26 +50,30 @@ GROUP BY partition_day
 """
 
 
+class Built(NamedTuple):
+    """What `build` did: the seconds it took, and the windows its statements ran over, one after the other."""
+
+    seconds: float
+    slices: list[DayWindow]
+
+
 def build(
     warehouse: Warehouse,
     sql_file: str,
     window: DayWindow | None = None,
     read_first: Mapping[str, str] | None = None,
-    slices: Sequence[DayWindow] = (),
-) -> float:
-    """Run one file of `star/sql/` for the window (or for all data) in one transaction; the seconds it took.
+    sliced: bool = False,
+) -> Built:
+    """Run one file of `star/sql/` for the window (or for all data) in one transaction.
     ``read_first``: parameters the transaction reads before the file's statements (`Warehouse.run_script`);
-    ``slices``: the file's statements run once per slice of the window, in order (`statement_windows`)."""
+    ``sliced``: the file's statements run once per slice of the window the warehouse sorts within its memory
+    (`statement_windows`, which weighs the days by their staged events), in order."""
     started = perf_counter()
     with retry_transient_warehouse_errors():  # a concurrent run's transaction on the same tables
         warehouse.create_tables()  # a star asset may be the first this warehouse materializes
-        warehouse.run_script(
-            read_sql(SQL / sql_file),
-            window.sql_params if window else {},
-            read_first,
-            [part.sql_params for part in slices] or [{}],
-        )
-    return perf_counter() - started
+        slices = [] if window is None else warehouse.statement_windows(window) if sliced else [window]
+        warehouse.run_script(read_sql(SQL / sql_file), {}, read_first, [part.sql_params for part in slices] or [{}])
+    return Built(perf_counter() - started, slices)
 
 
 def _window(context: AssetExecutionContext) -> DayWindow:
@@ -99,7 +104,7 @@ def song_catalogue(context: AssetExecutionContext, warehouse: Warehouse) -> Iter
     """The song catalogue: artists and songs, built together in one transaction with the re-match of every
     play already built (star/sql/song_catalogue.sql), so the dimensions never disagree with each other or
     with the fact, whichever of them is selected."""
-    seconds = build(warehouse, "song_catalogue.sql", read_first=PLAY_DAYS)
+    seconds = build(warehouse, "song_catalogue.sql", read_first=PLAY_DAYS).seconds
     artists, songs = table_metadata(warehouse, "artists"), table_metadata(warehouse, "songs")
     songs["plays_matched_to_a_song"] = int(warehouse.query(_PLAYS_MATCHED)[0][0])
     context.log.info(build_line("artists", artists["dagster/row_count"], seconds))
@@ -118,7 +123,7 @@ def song_catalogue(context: AssetExecutionContext, warehouse: Warehouse) -> Iter
 def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per user; every column from the user's latest event by ts. A day upserts the users it saw."""
     window = _window(context)
-    seconds = build(warehouse, "users.sql", window)
+    seconds = build(warehouse, "users.sql", window).seconds
     # A day's partition holds the users its events name (the rows it upserts); the table is counted whole.
     seen = figures_per_day(warehouse, _USERS_PER_DAY, window, (0,))
     partition_metadata(context, {day: {"dagster/row_count": users} for day, (users,) in seen.items()})
@@ -140,7 +145,7 @@ def users(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRe
 def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per distinct play start_time, broken into hour, day, ISO week, month, year, weekday."""
     window = _window(context)
-    seconds = build(warehouse, "time.sql", window)
+    seconds = build(warehouse, "time.sql", window).seconds
     rows = rows_per_day(warehouse, "time", "start_time", window)
     partition_metadata(context, {day: {"dagster/row_count": count} for day, count in rows.items()})
     context.log.info(build_line("time", sum(rows.values()), seconds, window))
@@ -157,12 +162,8 @@ def time(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeRes
 def songplays(context: AssetExecutionContext, warehouse: Warehouse) -> MaterializeResult:
     """One row per NextSong event, matched to a song and artist where SPEC.md's rule finds one."""
     window = _window(context)
-    # A play's songplay_id and song match depend on its own day's events only: the days can be built apart,
-    # sliced by the staged events (whose table a new warehouse gets first: songplays may be its first asset).
-    with retry_transient_warehouse_errors():
-        warehouse.create_tables()
-    slices = warehouse.statement_windows(window)
-    seconds = build(warehouse, "songplays.sql", window, slices=slices)
+    # A play's songplay_id and song match depend on its own day's events only: the days can be built apart.
+    seconds, slices = build(warehouse, "songplays.sql", window, sliced=True)
     if len(slices) > 1:
         lengths = sorted({len(part.days) for part in slices})
         days = f"{lengths[0]}" if len(lengths) == 1 else f"{lengths[0]} to {lengths[-1]}"

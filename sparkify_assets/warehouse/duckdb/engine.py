@@ -33,7 +33,7 @@ from sparkify_assets.sources.records import RecordColumns, split_into
 from sparkify_assets.sources.resource import SparkifySource
 from sparkify_assets.sources.slices import SLICE_BYTES, SliceRecords, split_in_slices
 from sparkify_assets.warehouse.duckdb.day_lines import load_day_files, readable_paths
-from sparkify_assets.warehouse.duckdb.memory import events_per_statement
+from sparkify_assets.warehouse.duckdb.memory import STAGED_EVENTS_PER_DAY, events_per_statement
 from sparkify_assets.warehouse.duckdb.settings import (
     WarehouseUnavailable,
     database_path,
@@ -49,13 +49,6 @@ SQL = Path(__file__).parent / "sql"
 
 #: Slices of day files read and split ahead of the one DuckDB is given (each holds its records in memory).
 SPLIT_AHEAD = 1
-#: Per day of a window: the events staged, which `statement_windows` weighs its days by.
-_EVENTS_PER_DAY = """
-SELECT partition_day, COUNT(*)
-FROM staging_events
-WHERE partition_day BETWEEN :start_day AND :end_day
-GROUP BY partition_day
-"""
 
 
 class WarehouseOutOfMemory(Failure):
@@ -131,7 +124,7 @@ class DuckDBWarehouse(Warehouse):
         its own), so that a statement sorts its plays within memory_limit (`memory.EVENT_SORT_BYTES`)."""
         if window.start_day == window.end_day:
             return [window]
-        events = dict(self.query(_EVENTS_PER_DAY, window.sql_params))
+        events = dict(self.query(STAGED_EVENTS_PER_DAY, window.sql_params))
         return window.slices(events, events_per_statement(self.memory_limit))
 
     # -- connections -------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """DuckDB's memory_limit: the sizes SPARKIFY_DUCKDB_MEMORY_LIMIT may hold, and how many staged events one
-statement that builds plays may sort within it. No Dagster import: the benchmark's reference build
-(`bench/reference.py`) loads this file to slice its build as the warehouse does."""
+statement that builds plays may sort within it (and the query that counts them per day). No Dagster import:
+the benchmark's reference build (`bench/reference.py`) loads this file to slice its build as the warehouse does."""
 
 from __future__ import annotations
 
@@ -21,6 +21,13 @@ MEMORY_LIMIT_FORM = (
 #: to 1 million events) 11 to 12 s, of 5 days 13.6 s, of 10 days 24 s; the whole month with a 4GB memory_limit
 #: 11.5 s. At 1M a month in one statement took 1.0 s, in daily slices 1.75 s (each statement's own cost).
 EVENT_SORT_BYTES = 512
+#: Per day of a window: the events staged, which the days are weighed by against `events_per_statement`.
+STAGED_EVENTS_PER_DAY = """
+SELECT partition_day, COUNT(*)
+FROM staging_events
+WHERE partition_day BETWEEN :start_day AND :end_day
+GROUP BY partition_day
+"""
 
 
 def _parsed(value: str) -> tuple[str, str, int]:
