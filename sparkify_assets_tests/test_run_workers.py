@@ -148,10 +148,12 @@ def test_a_killed_cli_run_is_failed_by_the_next_cli_run_which_says_so(tmp_path: 
         "PYTHONWARNINGS": NO_SUPERSEDED_WARNING,
     }
     command = [str(DAGSTER), "asset", "materialize", "-m", "sparkify_assets.definitions", "--select", "*"]
-    with (tmp_path / "killed.log").open("wb") as log:
-        killed = subprocess.Popen([*command, "--partition", "2018-11-02"], env=env, stdout=log, stderr=log)
-    try:
-        with DagsterInstance.from_config(str(home)) as instance:
+    # The instance's storage is created here, before the run starts: two processes creating one SQLite storage
+    # at once race on its schema ("table alembic_version already exists").
+    with DagsterInstance.from_config(str(home)) as instance:
+        with (tmp_path / "killed.log").open("wb") as log:
+            killed = subprocess.Popen([*command, "--partition", "2018-11-02"], env=env, stdout=log, stderr=log)
+        try:
             dead = wait_for_a_step(instance, time.monotonic() + 90, tmp_path / "killed.log")
             os.kill(killed.pid, signal.SIGKILL)
             killed.wait()
@@ -164,7 +166,7 @@ def test_a_killed_cli_run_is_failed_by_the_next_cli_run_which_says_so(tmp_path: 
             (warning,) = [line for line in done.stderr.splitlines() if "was still STARTED" in line]
             assert " - WARNING - " in warning and dead.run_id in warning and f"pid {killed.pid}" in warning
             assert instance.get_run_by_id(dead.run_id).status == DagsterRunStatus.FAILURE
-    finally:
-        if killed.poll() is None:
-            killed.kill()
-            killed.wait()
+        finally:
+            if killed.poll() is None:
+                killed.kill()
+                killed.wait()
