@@ -5,8 +5,8 @@ UI or run config; secrets (AWS keys, the Redshift password) are never read here 
 
 Each engine is imported by its own factory, when that deployment is chosen: every process that loads the
 code location (each run, `dagster asset materialize`, the code server) imports only its own engine's driver.
-redshift_connector alone takes about 0.2 s to import, a sixth of what a DuckDB run costs over Dagster's own
-floor (bench/RESULTS.md); DuckDB and Arrow are not needed by a Redshift deployment's own engine either.
+redshift_connector alone takes about 0.2 s to import, which every DuckDB run paid before it started
+(bench/RESULTS.md); a Redshift deployment does not import DuckDB.
 """
 
 from __future__ import annotations
