@@ -103,10 +103,14 @@ class FaultPlan:
 def _pause(point: FaultPoint, marker: Path | None) -> None:
     """Tell the test where we are, then stop for good: the test kills us here."""
     if marker is not None:
-        with open(marker, "w", encoding="utf-8") as out:
+        # Written beside it and renamed into place: the test reads the marker as soon as it exists, and would
+        # otherwise find it empty now and then (CI did: "not enough values to unpack").
+        written = marker.with_name(f"{marker.name}.tmp")
+        with open(written, "w", encoding="utf-8") as out:
             out.write(f"{point.name} {os.getpid()}\n")
             out.flush()
             os.fsync(out.fileno())
+        os.replace(written, marker)
     deadline = time.monotonic() + PAUSE_LIMIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(0.05)
