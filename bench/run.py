@@ -603,11 +603,12 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
         def holds(limit: float, value: float = value, sense: str = sense) -> bool:
             return value <= limit if sense == "<=" else value >= limit
 
-        verdict = "goal met" if holds(goal) else "acceptance met" if holds(acceptance) else "NOT MET"
         if name == "data_ratio" and value <= 0:
             # A difference of two runs: (a) no slower than its empty month says the month is too small to
             # measure against this machine's noise, not that the data path costs nothing.
             verdict = "NOT MEASURED: (a) ran no slower than the empty month (too little data for the noise)"
+        else:
+            verdict = "goal met" if holds(goal) else "acceptance met" if holds(acceptance) else "NOT MET"
         verdicts[name] = verdict
         print(f"  {name:<18} {value:8.2f}  {sense} {goal:g} / {acceptance:g}: {verdict}")
     results["figures"], results["verdicts"] = figures, verdicts

@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from functools import cache
 
 import pytest
 
 _DRIVERS = ("duckdb", "redshift_connector")
 
 
-def drivers_loaded(warehouse: str) -> set[str]:
-    """The engine drivers a fresh process has imported once it loaded the definitions for ``warehouse``."""
+@cache
+def drivers_loaded(warehouse: str) -> frozenset[str]:
+    """The engine drivers a fresh process has imported once it loaded the definitions for ``warehouse`` (one
+    process per deployment, whichever tests ask)."""
     code = f"import sys, sparkify_assets.definitions; print(*(name for name in {_DRIVERS!r} if name in sys.modules))"
     env = {key: value for key, value in os.environ.items() if not key.startswith(("SPARKIFY_", "REDSHIFT_"))}
     done = subprocess.run(
@@ -24,7 +27,7 @@ def drivers_loaded(warehouse: str) -> set[str]:
         check=False,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    return set(done.stdout.split())
+    return frozenset(done.stdout.split())
 
 
 @pytest.mark.parametrize(("warehouse", "driver"), [("duckdb", "duckdb"), ("redshift", "redshift_connector")])
