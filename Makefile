@@ -78,6 +78,7 @@ test-deploy: install
 
 lint: install
 	$(BIN)/ruff check $(PY_SOURCES)
+	$(BIN)/ruff format --check $(PY_SOURCES)
 
 # The benchmark (bench/RESULTS.md): the asset graph against a plain-DuckDB build of the same generated month,
 # 1M events and 20k song files by default (cached in bench/out/). More: make bench BENCH_ARGS="--events 10000000".

@@ -139,4 +139,3 @@ def test_every_subcommands_parser_loads_no_dagster_module() -> None:
     they are imported inside each command's `run()`."""
     done = subprocess.run([sys.executable, "-c", HELP_PROBE], capture_output=True, text=True, timeout=60, check=True)
     assert done.stdout.strip() == ""
-

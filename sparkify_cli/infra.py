@@ -136,9 +136,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="create a Redshift Serverless namespace and workgroup instead of a provisioned cluster",
     )
-    up.add_argument(
-        "--node-type", default=DEFAULT_NODE_TYPE, help=f"cluster node type (default: {DEFAULT_NODE_TYPE})"
-    )
+    up.add_argument("--node-type", default=DEFAULT_NODE_TYPE, help=f"cluster node type (default: {DEFAULT_NODE_TYPE})")
     up.add_argument(
         "--nodes",
         type=_count(1, 128),
@@ -213,9 +211,7 @@ def plan_from_args(args: argparse.Namespace, environ: Mapping[str, str]) -> Plan
             kms_key_arn=check_kms_key(args.kms_key or environ.get(KMS_KEY_ENV), settings["region"]),
             base_capacity=args.base_capacity,
             db_name=check_db_name(args.db_name or environ.get("REDSHIFT_DB") or DEFAULT_DB_NAME),
-            master_user=check_master_user(
-                args.master_user or environ.get("REDSHIFT_USER") or DEFAULT_MASTER_USER
-            ),
+            master_user=check_master_user(args.master_user or environ.get("REDSHIFT_USER") or DEFAULT_MASTER_USER),
         )
         if args.base_capacity % 8:
             raise ConfigError(f"--base-capacity {args.base_capacity} is not a multiple of 8 RPUs")
@@ -232,9 +228,7 @@ def _up(clients: AwsClients, plan: Plan, password: str | None) -> int:
     from sparkify_infra import deploy
 
     what = f"workgroup {plan.workgroup_name}" if plan.serverless else f"cluster {plan.cluster_id}"
-    _progress(
-        f"sparkify infra up: deployment {plan.name!r} in {plan.region}, Redshift may read {plan.source_uri}"
-    )
+    _progress(f"sparkify infra up: deployment {plan.name!r} in {plan.region}, Redshift may read {plan.source_uri}")
     connection = deploy.up(clients, plan, password or "", _progress)
     _progress(f"Redshift {what} is available; export these (REDSHIFT_PASSWORD stays the one you set):")
     print("\n".join(connection.shell_lines()), flush=True)
@@ -283,14 +277,12 @@ def format_status(status: deploy.Status) -> list[str]:
     else:
         endpoint = f"{state.host}:{state.port}" if state.host else "no endpoint yet"
         lines.append(
-            f"  cluster         {state.identifier}: {state.status}, "
-            f"{state.node_type} x {state.nodes}, {endpoint}"
+            f"  cluster         {state.identifier}: {state.status}, {state.node_type} x {state.nodes}, {endpoint}"
         )
     if status.serverless_checked:
         namespace, workgroup = status.namespace, status.workgroup
         lines.append(
-            f"  namespace       {plan.namespace_name}: "
-            + (f"{namespace.get('status')}" if namespace else "not found")
+            f"  namespace       {plan.namespace_name}: " + (f"{namespace.get('status')}" if namespace else "not found")
         )
         if workgroup:
             endpoint_info = workgroup.get("endpoint") or {}

@@ -42,33 +42,59 @@ def _day(text: str) -> date:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", type=Path, required=True, metavar="DIR",
-                        help="directory to write song_data/, log_data/ and log_json_path.json into")
-    parser.add_argument("--songs", type=_count, default=DEFAULT_SONGS,
-                        help="song files (default %(default)s)")
-    parser.add_argument("--days", type=_count, default=DEFAULT_DAYS,
-                        help="daily event files, i.e. partitions (default %(default)s)")
-    parser.add_argument("--events-per-day", type=_count, default=DEFAULT_EVENTS_PER_DAY,
-                        help="valid events per day file; 0 writes empty files (default %(default)s)")
-    parser.add_argument("--start", type=_day, default=DEFAULT_START, metavar="YYYY-MM-DD",
-                        help="first day, UTC (default %(default)s)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help="same seed and options give byte-identical files (default %(default)s)")
-    parser.add_argument("--users", type=_positive, default=DEFAULT_USERS,
-                        help="listeners (default %(default)s)")
-    parser.add_argument("--malformed-per-day", type=_count, default=DEFAULT_MALFORMED_PER_DAY,
-                        help="broken lines added to each day file, to exercise rejects (default %(default)s)")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="replace a sample already in --out (its song_data/, log_data/, JSONPaths file)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="directory to write song_data/, log_data/ and log_json_path.json into",
+    )
+    parser.add_argument("--songs", type=_count, default=DEFAULT_SONGS, help="song files (default %(default)s)")
+    parser.add_argument(
+        "--days", type=_count, default=DEFAULT_DAYS, help="daily event files, i.e. partitions (default %(default)s)"
+    )
+    parser.add_argument(
+        "--events-per-day",
+        type=_count,
+        default=DEFAULT_EVENTS_PER_DAY,
+        help="valid events per day file; 0 writes empty files (default %(default)s)",
+    )
+    parser.add_argument(
+        "--start", type=_day, default=DEFAULT_START, metavar="YYYY-MM-DD", help="first day, UTC (default %(default)s)"
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="same seed and options give byte-identical files (default %(default)s)",
+    )
+    parser.add_argument("--users", type=_positive, default=DEFAULT_USERS, help="listeners (default %(default)s)")
+    parser.add_argument(
+        "--malformed-per-day",
+        type=_count,
+        default=DEFAULT_MALFORMED_PER_DAY,
+        help="broken lines added to each day file, to exercise rejects (default %(default)s)",
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a sample already in --out (its song_data/, log_data/, JSONPaths file)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         summary = generate_sample(
-            args.out, songs=args.songs, days=args.days, events_per_day=args.events_per_day,
-            start=args.start, seed=args.seed, users=args.users,
-            malformed_per_day=args.malformed_per_day, overwrite=args.overwrite,
+            args.out,
+            songs=args.songs,
+            days=args.days,
+            events_per_day=args.events_per_day,
+            start=args.start,
+            seed=args.seed,
+            users=args.users,
+            malformed_per_day=args.malformed_per_day,
+            overwrite=args.overwrite,
         )
     except (FileExistsError, ValueError) as error:
         print(f"sparkify sample: error: {error}", file=sys.stderr)

@@ -36,9 +36,7 @@ def new_session(region: str) -> boto3.Session:
 class AwsClients:
     """``clients.iam``, ``clients.ec2``... made on first use; ``preset`` supplies some (tests)."""
 
-    def __init__(
-        self, region: str, session: boto3.Session | None = None, preset: dict[str, Any] | None = None
-    ):
+    def __init__(self, region: str, session: boto3.Session | None = None, preset: dict[str, Any] | None = None):
         self.region = region
         self.session = session or new_session(region)
         self._clients: dict[str, Any] = dict(preset or {})

@@ -60,9 +60,7 @@ def find_cluster(redshift: Any, plan: Plan) -> ClusterState | None:
     return _state(clusters[0])
 
 
-def ensure_cluster(
-    redshift: Any, plan: Plan, role_arn: str, security_group_id: str, password: str, log: Log
-) -> None:
+def ensure_cluster(redshift: Any, plan: Plan, role_arn: str, security_group_id: str, password: str, log: Log) -> None:
     """Create the cluster, or bring our existing one into shape (role, security group, paused -> resumed).
 
     An existing cluster is never resized: a different --node-type/--nodes only produces a warning.
@@ -129,9 +127,7 @@ def wait_available(redshift: Any, plan: Plan, log: Log) -> ClusterState:
         )
     except WaiterError as exc:
         last = (exc.last_response or {}).get("Clusters") or [{}]
-        status = last[0].get("ClusterStatus") or (exc.last_response or {}).get("Error", {}).get(
-            "Code", "unknown"
-        )
+        status = last[0].get("ClusterStatus") or (exc.last_response or {}).get("Error", {}).get("Code", "unknown")
         raise InfraError(
             f"Redshift cluster {plan.cluster_id} did not become available within {plan.timeout_s:g} s "
             f"(last status: {status}); rerun `sparkify infra up` to keep waiting"

@@ -120,12 +120,9 @@ def down(clients: AwsClients, plan: Plan, log: Log) -> list[str]:
         removed.append(f"Redshift cluster {plan.cluster_id}")
     if _serverless_possible(plan, role):
         removed += [
-            f"Redshift Serverless {what}"
-            for what in serverless.delete_serverless(clients.serverless, plan, log)
+            f"Redshift Serverless {what}" for what in serverless.delete_serverless(clients.serverless, plan, log)
         ]
-    removed += [
-        f"security group {group_id}" for group_id in network.delete_security_groups(clients.ec2, plan, log)
-    ]
+    removed += [f"security group {group_id}" for group_id in network.delete_security_groups(clients.ec2, plan, log)]
     if iam.delete_role(clients.iam, plan, log):
         removed.append(f"IAM role {plan.role_name}")
     return removed

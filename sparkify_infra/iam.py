@@ -47,9 +47,7 @@ def trust_policy(kind: str = "cluster") -> dict[str, Any]:
 _S3_ARN = re.compile(r"^arn:aws[a-z-]*:s3:::")
 
 
-def read_policy(
-    bucket: str, prefix: str, partition: str = "aws", kms_key_arn: str | None = None
-) -> dict[str, Any]:
+def read_policy(bucket: str, prefix: str, partition: str = "aws", kms_key_arn: str | None = None) -> dict[str, Any]:
     """Read-only access to ``s3://bucket/prefix`` (prefix '' or ending in '/'): what COPY needs, no more.
 
     ``partition``: that of the deployment's region, which S3 ARNs name

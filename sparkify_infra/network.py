@@ -80,9 +80,7 @@ def _describe(ec2: Any, plan: Plan, vpc_id: str | None) -> list[dict[str, Any]]:
     for group in groups:
         if not is_owned(from_aws(group.get("Tags")), plan.name):
             raise InfraError(
-                not_owned_message(
-                    f"security group {plan.security_group_name} ({group['GroupId']})", plan.name
-                )
+                not_owned_message(f"security group {plan.security_group_name} ({group['GroupId']})", plan.name)
             )
     return groups
 
@@ -149,9 +147,7 @@ def ensure_security_group(ec2: Any, plan: Plan, vpc_id: str, log: Log) -> str:
                 GroupName=plan.security_group_name,
                 Description=f"Redshift port {REDSHIFT_PORT} for sparkify deployment {plan.name}",
                 VpcId=vpc_id,
-                TagSpecifications=[
-                    {"ResourceType": "security-group", "Tags": to_aws(ownership_tags(plan.name))}
-                ],
+                TagSpecifications=[{"ResourceType": "security-group", "Tags": to_aws(ownership_tags(plan.name))}],
             )["GroupId"]
         group = {"GroupId": group_id, "VpcId": vpc_id, "IpPermissions": []}
         log(f"created security group {plan.security_group_name} ({group_id}) in {vpc_id}")

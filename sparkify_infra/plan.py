@@ -201,9 +201,7 @@ def normalize_cidrs(cidrs: Iterable[str], allow_wide: bool = False) -> tuple[str
 def check_password(password: str | None) -> str:
     """Redshift's master-password rules, checked before anything is created. The password is never echoed."""
     if not password:
-        raise ConfigError(
-            "REDSHIFT_PASSWORD is not set: export the master password for the new warehouse before `up`"
-        )
+        raise ConfigError("REDSHIFT_PASSWORD is not set: export the master password for the new warehouse before `up`")
     problems = []
     if not 8 <= len(password) <= 64:
         problems.append("be 8-64 characters long")
@@ -214,25 +212,19 @@ def check_password(password: str | None) -> str:
     if any(not 33 <= ord(c) <= 126 or c in _PASSWORD_FORBIDDEN for c in password):
         problems.append("use printable ASCII without spaces, quotes, backslash, slash or @")
     if problems:
-        raise ConfigError(
-            f"REDSHIFT_PASSWORD is not a valid Redshift master password: it must {'; '.join(problems)}"
-        )
+        raise ConfigError(f"REDSHIFT_PASSWORD is not a valid Redshift master password: it must {'; '.join(problems)}")
     return password
 
 
 def check_db_name(name: str) -> str:
     if not _DB_NAME.fullmatch(name):
-        raise ConfigError(
-            f"--db-name {name!r} is not a Redshift database name (lowercase letters, digits, _)"
-        )
+        raise ConfigError(f"--db-name {name!r} is not a Redshift database name (lowercase letters, digits, _)")
     return name
 
 
 def check_master_user(name: str) -> str:
     if not _USER_NAME.fullmatch(name):
-        raise ConfigError(
-            f"--master-user {name!r} is not a Redshift user name (lowercase letters, digits, _)"
-        )
+        raise ConfigError(f"--master-user {name!r} is not a Redshift user name (lowercase letters, digits, _)")
     return name
 
 

@@ -148,9 +148,7 @@ def wait_available(serverless: Any, plan: Plan, log: Log) -> tuple[dict[str, Any
         hint="rerun `sparkify infra up` to keep waiting",
     )
     if not (found["workgroup"].get("endpoint") or {}).get("address"):
-        raise InfraError(
-            f"Redshift Serverless workgroup {plan.workgroup_name} is available but reports no endpoint"
-        )
+        raise InfraError(f"Redshift Serverless workgroup {plan.workgroup_name} is available but reports no endpoint")
     return found["namespace"], found["workgroup"]
 
 

@@ -25,9 +25,7 @@ def to_aws(tags: Mapping[str, str], key: str = "Key", value: str = "Value") -> l
     return [{key: k, value: v} for k, v in tags.items()]
 
 
-def from_aws(
-    tags: Iterable[Mapping[str, Any]] | None, key: str = "Key", value: str = "Value"
-) -> dict[str, str]:
+def from_aws(tags: Iterable[Mapping[str, Any]] | None, key: str = "Key", value: str = "Value") -> dict[str, str]:
     return {str(tag[key]): str(tag.get(value, "")) for tag in tags or ()}
 
 

@@ -23,9 +23,7 @@ def poll_until(
         if done:
             return
         if time.monotonic() >= deadline:
-            raise InfraError(
-                f"timed out after {timeout_s:g} s waiting for {what} (last status: {status}); {hint}"
-            )
+            raise InfraError(f"timed out after {timeout_s:g} s waiting for {what} (last status: {status}); {hint}")
         time.sleep(max(delay_s, 0.0))
 
 

@@ -45,9 +45,7 @@ class MotoAccount:
     def client(self, service: str, region_name: str = "us-west-2") -> Any:
         key = (service, region_name)
         if key not in self._clients:
-            self._clients[key] = self._session.client(
-                service, region_name=region_name, endpoint_url=self._url
-            )
+            self._clients[key] = self._session.client(service, region_name=region_name, endpoint_url=self._url)
         return self._clients[key]
 
 
@@ -81,9 +79,7 @@ def name() -> str:
     return f"t{next(_names)}"
 
 
-def infra(
-    capsys: pytest.CaptureFixture[str], *argv: str, clients: AwsClients | None = None
-) -> tuple[int, str, str]:
+def infra(capsys: pytest.CaptureFixture[str], *argv: str, clients: AwsClients | None = None) -> tuple[int, str, str]:
     parser = argparse.ArgumentParser(prog="sparkify infra")
     configure_parser(parser)
     code = run(parser.parse_args(argv), clients=clients)
@@ -109,11 +105,7 @@ def exports(out: str) -> dict[str, str]:
 
 
 def roles(session: MotoAccount, name: str) -> list[str]:
-    return [
-        r["RoleName"]
-        for r in session.client("iam").list_roles()["Roles"]
-        if r["RoleName"].startswith(f"{name}-")
-    ]
+    return [r["RoleName"] for r in session.client("iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{name}-")]
 
 
 def groups(session: MotoAccount, name: str, region: str = "us-west-2") -> list[dict]:
@@ -129,9 +121,7 @@ def clusters(session: MotoAccount, name: str, region: str = "us-west-2") -> list
 
 def test_up_creates_a_scoped_deployment_and_prints_exports(aws: MotoAccount, capsys) -> None:
     """The default --name: this is the only test that uses it."""
-    code, out, err = infra(
-        capsys, "up", "--allow-cidr", MY_CIDR, "--source", "s3://my-bucket/sparkify", *FAST
-    )
+    code, out, err = infra(capsys, "up", "--allow-cidr", MY_CIDR, "--source", "s3://my-bucket/sparkify", *FAST)
     assert code == 0, err
     iam = aws.client("iam")
     role_name = "sparkify-redshift-s3-read"
@@ -153,9 +143,7 @@ def test_up_creates_a_scoped_deployment_and_prints_exports(aws: MotoAccount, cap
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
         actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
-        resources = (
-            [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
-        )
+        resources = [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
         assert "*" not in resources and all(r.startswith("arn:aws:s3:::my-bucket") for r in resources)
         assert not any(a == "*" or a.endswith(":*") for a in actions)
         for action in actions:
@@ -175,9 +163,7 @@ def test_up_creates_a_scoped_deployment_and_prints_exports(aws: MotoAccount, cap
 
     # the security group: exactly TCP 5439 from the caller's CIDR
     (group,) = groups(aws, "sparkify")
-    assert [(p["IpProtocol"], p["FromPort"], p["ToPort"]) for p in group["IpPermissions"]] == [
-        ("tcp", 5439, 5439)
-    ]
+    assert [(p["IpProtocol"], p["FromPort"], p["ToPort"]) for p in group["IpPermissions"]] == [("tcp", 5439, 5439)]
     assert [r["CidrIp"] for r in group["IpPermissions"][0]["IpRanges"]] == [MY_CIDR]
     assert not group["IpPermissions"][0].get("Ipv6Ranges")
     assert {t["Key"]: t["Value"] for t in group["Tags"]}["Project"] == "sparkify"
@@ -203,9 +189,7 @@ def test_up_creates_a_scoped_deployment_and_prints_exports(aws: MotoAccount, cap
     assert "REDSHIFT_PASSWORD=" not in out + err
 
 
-def test_up_twice_is_idempotent_and_follows_a_new_cidr(
-    aws: MotoAccount, capsys, monkeypatch, name: str
-) -> None:
+def test_up_twice_is_idempotent_and_follows_a_new_cidr(aws: MotoAccount, capsys, monkeypatch, name: str) -> None:
     first = infra(capsys, "up", "--name", name, "--allow-cidr", MY_CIDR, *FAST)
     second = infra(capsys, "up", "--name", name, "--allow-cidr", MY_CIDR, *FAST)
     assert first[0] == second[0] == 0, second[2]
@@ -219,9 +203,7 @@ def test_up_twice_is_idempotent_and_follows_a_new_cidr(
     (group,) = groups(aws, name)
     aws.client("ec2").authorize_security_group_ingress(
         GroupId=group["GroupId"],
-        IpPermissions=[
-            {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
-        ],
+        IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
     )
     monkeypatch.setenv("SPARKIFY_INFRA_ALLOW_CIDR", "198.51.100.23")
     code, _, err = infra(capsys, "up", "--name", name, *FAST)
@@ -238,9 +220,7 @@ def test_a_managed_policy_attached_by_hand_is_reported(aws: MotoAccount, capsys,
     role_name = f"{name}-redshift-s3-read"
     iam = aws.client("iam")
     everything = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-    policy_arn = iam.create_policy(PolicyName=f"{name}-by-hand", PolicyDocument=json.dumps(everything))[
-        "Policy"
-    ]["Arn"]
+    policy_arn = iam.create_policy(PolicyName=f"{name}-by-hand", PolicyDocument=json.dumps(everything))["Policy"]["Arn"]
     iam.attach_role_policy(RoleName=role_name, PolicyArn=policy_arn)
     code, out, _ = infra(capsys, "status", "--name", name)
     assert code == 0 and f"WARNING       managed policies attached: {name}-by-hand" in out
@@ -254,9 +234,7 @@ def test_a_managed_policy_attached_by_hand_is_reported(aws: MotoAccount, capsys,
 
 
 @pytest.mark.parametrize("cidr", ["0.0.0.0/0", "::/0"])
-def test_up_refuses_the_whole_internet_before_touching_aws(
-    aws: MotoAccount, capsys, cidr: str, name: str
-) -> None:
+def test_up_refuses_the_whole_internet_before_touching_aws(aws: MotoAccount, capsys, cidr: str, name: str) -> None:
     code, out, err = infra(capsys, "up", "--name", name, "--allow-cidr", cidr, *FAST)
     assert code == 2 and out == ""
     assert err.strip() == error_line(err)  # nothing but the one error line
@@ -264,9 +242,7 @@ def test_up_refuses_the_whole_internet_before_touching_aws(
     assert roles(aws, name) == [] and groups(aws, name) == [] and clusters(aws, name) == []
 
 
-def test_up_without_password_or_cidr_says_which_setting(
-    aws: MotoAccount, capsys, monkeypatch, name: str
-) -> None:
+def test_up_without_password_or_cidr_says_which_setting(aws: MotoAccount, capsys, monkeypatch, name: str) -> None:
     code, _, err = infra(capsys, "up", "--name", name, *FAST)
     assert code == 2 and "SPARKIFY_INFRA_ALLOW_CIDR" in error_line(err) and "--allow-cidr" in err
     monkeypatch.delenv("REDSHIFT_PASSWORD")
@@ -298,8 +274,7 @@ def test_status_then_down_then_down_again(aws: MotoAccount, capsys, name: str) -
     code, out, err = infra(capsys, "down", "--name", name, *FAST)
     assert code == 0, err
     assert out.strip() == (
-        f"removed: Redshift cluster {name}-cluster, security group {group['GroupId']}, "
-        f"IAM role {name}-redshift-s3-read"
+        f"removed: Redshift cluster {name}-cluster, security group {group['GroupId']}, IAM role {name}-redshift-s3-read"
     )
     assert roles(aws, name) == [] and groups(aws, name) == [] and clusters(aws, name) == []
     snapshots = aws.client("redshift").describe_cluster_snapshots(SnapshotType="manual")["Snapshots"]
@@ -325,15 +300,10 @@ def test_down_can_keep_a_final_snapshot(aws: MotoAccount, capsys, name: str) -> 
 def test_resources_not_made_by_up_are_never_adopted_or_deleted(aws: MotoAccount, capsys, name: str) -> None:
     role_name = f"{name}-redshift-s3-read"
     iam = aws.client("iam")
-    iam.create_role(
-        RoleName=role_name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []})
-    )
+    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": []}))
     code, _, err = infra(capsys, "up", "--name", name, "--allow-cidr", MY_CIDR, *FAST)
     assert code == 1
-    assert (
-        f"IAM role {role_name} exists but is not tagged Project=sparkify, SparkifyName={name}"
-        in error_line(err)
-    )
+    assert f"IAM role {role_name} exists but is not tagged Project=sparkify, SparkifyName={name}" in error_line(err)
     code, _, err = infra(capsys, "down", "--name", name, *FAST)
     assert code == 1 and "refusing to touch it" in error_line(err)
     assert roles(aws, name) == [role_name] and groups(aws, name) == [] and clusters(aws, name) == []
@@ -447,9 +417,7 @@ def test_serverless_up_status_down(aws: MotoAccount, capsys, name: str) -> None:
     vpc_subnets = aws.client("ec2").describe_subnets(Filters=[{"Name": "vpc-id", "Values": [group["VpcId"]]}])
     assert sorted(created["subnetIds"]) == sorted(s["SubnetId"] for s in vpc_subnets["Subnets"])
     assert (created["baseCapacity"], created["port"]) == (8, 5439)
-    trust = aws.client("iam").get_role(RoleName=f"{name}-redshift-s3-read")["Role"][
-        "AssumeRolePolicyDocument"
-    ]
+    trust = aws.client("iam").get_role(RoleName=f"{name}-redshift-s3-read")["Role"]["AssumeRolePolicyDocument"]
     assert trust["Statement"][0]["Principal"]["Service"] == [
         "redshift.amazonaws.com",
         "redshift-serverless.amazonaws.com",
@@ -498,6 +466,7 @@ def test_serverless_up_status_down(aws: MotoAccount, capsys, name: str) -> None:
         f"security group {group['GroupId']}, IAM role {name}-redshift-s3-read"
     )
     assert roles(aws, name) == [] and groups(aws, name) == []
+
 
 def test_up_says_the_source_buckets_region_and_grants_decrypt_with_the_kms_key(
     aws: MotoAccount, capsys, name: str

@@ -58,9 +58,7 @@ def test_missing_or_bad_cidr_names_the_option(cidrs: list[str]) -> None:
 
 
 # -- secrets and names --------------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    "password", ["short1A", "alllowercase1", "NoDigitsHere", "Has space 1A", "Quote'1Aaaaa"]
-)
+@pytest.mark.parametrize("password", ["short1A", "alllowercase1", "NoDigitsHere", "Has space 1A", "Quote'1Aaaaa"])
 def test_bad_passwords_are_refused_without_being_echoed(password: str) -> None:
     with pytest.raises(ConfigError, match="REDSHIFT_PASSWORD") as caught:
         check_password(password)
@@ -73,9 +71,7 @@ def test_missing_password_names_the_variable() -> None:
     assert check_password("Sparkify-Pw-2024") == "Sparkify-Pw-2024"
 
 
-@pytest.mark.parametrize(
-    "name", ["Sparkify", "s", "sparkify-", "spark--ify", "1sparkify", "x" * 31, "spark_ify"]
-)
+@pytest.mark.parametrize("name", ["Sparkify", "s", "sparkify-", "spark--ify", "1sparkify", "x" * 31, "spark_ify"])
 def test_bad_deployment_names_are_refused(name: str) -> None:
     with pytest.raises(ConfigError, match="--name"):
         check_name(name)
@@ -115,9 +111,7 @@ def test_parse_source(uri: str, expected: tuple[str, str]) -> None:
     assert parse_source(uri) == expected
 
 
-@pytest.mark.parametrize(
-    "uri", ["my-bucket", "s3://*", "s3://b/*", "s3://bucket/a/../b", "https://x/y", "s3://A"]
-)
+@pytest.mark.parametrize("uri", ["my-bucket", "s3://*", "s3://b/*", "s3://bucket/a/../b", "https://x/y", "s3://A"])
 def test_bad_sources_are_refused(uri: str) -> None:
     with pytest.raises(ConfigError, match="--source"):
         parse_source(uri)
@@ -247,9 +241,7 @@ def test_aws_step_names_the_failed_step() -> None:
     error = ClientError({"Error": {"Code": "AccessDenied", "Message": "not\nallowed"}}, "CreateRole")
     with pytest.raises(InfraError) as caught, aws_step("create IAM role sparkify-redshift-s3-read"):
         raise error
-    assert (
-        str(caught.value) == "could not create IAM role sparkify-redshift-s3-read: AccessDenied: not allowed"
-    )
+    assert str(caught.value) == "could not create IAM role sparkify-redshift-s3-read: AccessDenied: not allowed"
 
 
 # -- the partition, SSE-KMS ---------------------------------------------------------------------------------

@@ -134,9 +134,7 @@ def test_ensure_repairs_an_existing_deployment(stubbed: tuple[Any, Stubber]) -> 
         {"namespace": namespace()},
         {"namespaceName": "sparkify-ns", "iamRoles": [ROLE_ARN], "defaultIamRoleArn": ROLE_ARN},
     )
-    stub.add_response(
-        "get_workgroup", {"workgroup": workgroup(groups=["sg-old"])}, {"workgroupName": "sparkify-wg"}
-    )
+    stub.add_response("get_workgroup", {"workgroup": workgroup(groups=["sg-old"])}, {"workgroupName": "sparkify-wg"})
     tags(stub, WG_ARN)
     stub.add_response(
         "update_workgroup",
@@ -170,9 +168,7 @@ def test_wait_times_out_with_the_last_status(stubbed: tuple[Any, Stubber]) -> No
     plan = Plan(serverless=True, timeout_s=0.0, poll_delay_s=0.0)
     stub.add_response("get_namespace", {"namespace": namespace()}, {"namespaceName": "sparkify-ns"})
     stub.add_response("get_workgroup", {"workgroup": workgroup("CREATING")}, {"workgroupName": "sparkify-wg"})
-    with pytest.raises(
-        InfraError, match=r"timed out after 0 s .* workgroup CREATING\); rerun `sparkify infra up`"
-    ):
+    with pytest.raises(InfraError, match=r"timed out after 0 s .* workgroup CREATING\); rerun `sparkify infra up`"):
         serverless.wait_available(client, plan, print)
 
 
@@ -180,9 +176,7 @@ def test_delete_removes_workgroup_then_namespace(stubbed: tuple[Any, Stubber]) -
     client, stub = stubbed
     stub.add_response("get_workgroup", {"workgroup": workgroup()}, {"workgroupName": "sparkify-wg"})
     tags(stub, WG_ARN)
-    stub.add_response(
-        "delete_workgroup", {"workgroup": workgroup("DELETING")}, {"workgroupName": "sparkify-wg"}
-    )
+    stub.add_response("delete_workgroup", {"workgroup": workgroup("DELETING")}, {"workgroupName": "sparkify-wg"})
     stub.add_response("get_workgroup", {"workgroup": workgroup("DELETING")}, {"workgroupName": "sparkify-wg"})
     not_found(stub, "get_workgroup", {"workgroupName": "sparkify-wg"})
     stub.add_response("get_namespace", {"namespace": namespace()}, {"namespaceName": "sparkify-ns"})

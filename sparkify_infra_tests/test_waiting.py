@@ -35,9 +35,7 @@ def test_waiter_config_spreads_the_timeout_over_attempts() -> None:
 
 def test_cluster_wait_times_out_naming_the_cluster_and_status() -> None:
     redshift = client("redshift")
-    creating = {
-        "Clusters": [{"ClusterIdentifier": "sparkify-cluster", "ClusterStatus": "creating", "Tags": TAGS}]
-    }
+    creating = {"Clusters": [{"ClusterIdentifier": "sparkify-cluster", "ClusterStatus": "creating", "Tags": TAGS}]}
     plan = Plan(timeout_s=0.1, poll_delay_s=0.05)
     with Stubber(redshift) as stub:
         for _ in range(2):
@@ -57,13 +55,9 @@ def test_security_group_deletion_waits_for_the_cluster_network_interface() -> No
     log: list[str] = []
     with Stubber(ec2) as stub:
         stub.add_response("describe_security_groups", {"SecurityGroups": [group]})
-        stub.add_client_error(
-            "delete_security_group", "DependencyViolation", "in use", 400, {"GroupId": "sg-0123"}
-        )
+        stub.add_client_error("delete_security_group", "DependencyViolation", "in use", 400, {"GroupId": "sg-0123"})
         stub.add_response("delete_security_group", {}, {"GroupId": "sg-0123"})
-        assert network.delete_security_groups(ec2, Plan(timeout_s=5, poll_delay_s=0), log.append) == [
-            "sg-0123"
-        ]
+        assert network.delete_security_groups(ec2, Plan(timeout_s=5, poll_delay_s=0), log.append) == ["sg-0123"]
         stub.assert_no_pending_responses()
     assert log == ["deleted security group sparkify-redshift (sg-0123)"]
 
@@ -73,12 +67,8 @@ def test_security_group_still_in_use_times_out_clearly() -> None:
     group = {"GroupId": "sg-0123", "GroupName": "sparkify-redshift", "VpcId": "vpc-1", "Tags": TAGS}
     with Stubber(ec2) as stub:
         stub.add_response("describe_security_groups", {"SecurityGroups": [group]})
-        stub.add_client_error(
-            "delete_security_group", "DependencyViolation", "in use", 400, {"GroupId": "sg-0123"}
-        )
-        with pytest.raises(
-            InfraError, match=r"sg-0123 .*DependencyViolation.*rerun `sparkify infra down` later"
-        ):
+        stub.add_client_error("delete_security_group", "DependencyViolation", "in use", 400, {"GroupId": "sg-0123"})
+        with pytest.raises(InfraError, match=r"sg-0123 .*DependencyViolation.*rerun `sparkify infra down` later"):
             network.delete_security_groups(ec2, Plan(timeout_s=0, poll_delay_s=0), print)
 
 

@@ -209,8 +209,11 @@ class _Ids:
 
     def song(self) -> str:
         # SOGVQGJ12AB017F169 / SOMZWCG12A8C13C480
-        return self._unique(lambda: "SO" + self._pick(self._LETTERS, 5) + self._rng.choice(("12AB0", "12A8C"))
-                            + self._pick(self._HEX, 6))
+        return self._unique(
+            lambda: (
+                "SO" + self._pick(self._LETTERS, 5) + self._rng.choice(("12AB0", "12A8C")) + self._pick(self._HEX, 6)
+            )
+        )
 
     def artist(self) -> str:
         # AR62SOJ1187FB47BB5 / ARD7TVE1187B99BFB1
@@ -256,8 +259,12 @@ def _add_duplicate_pairs(rng: random.Random, songs: list[Song]) -> None:
     for k in range(pairs):
         original = songs[2 * k]
         offset = rng.uniform(0.3, 2.5) * (1 if rng.random() < 0.5 else -1)
-        songs[2 * k + 1] = replace(songs[2 * k + 1], artist=original.artist, title=original.title,
-                                   duration=round(original.duration + offset, 5))
+        songs[2 * k + 1] = replace(
+            songs[2 * k + 1],
+            artist=original.artist,
+            title=original.title,
+            duration=round(original.duration + offset, 5),
+        )
 
 
 def _unknown_songs(rng: random.Random, songs: list[Song]) -> list[UnknownSong]:

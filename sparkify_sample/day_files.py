@@ -71,8 +71,9 @@ def write_day_file(path: Path, events: Iterator[Event], malformed: list[tuple[in
     return written
 
 
-def malformed_lines(simulation: EventSimulation, rng: random.Random, *, day_index: int, day_start_ms: int,
-                    events: int, count: int) -> list[tuple[int, str]]:
+def malformed_lines(
+    simulation: EventSimulation, rng: random.Random, *, day_index: int, day_start_ms: int, events: int, count: int
+) -> list[tuple[int, str]]:
     """`count` broken lines for one day, each with the position where it goes (see `write_day_file`).
 
     A broken record's `ts` (when it has one) lies near the valid events around it.

@@ -122,8 +122,9 @@ class _Session:
 class EventSimulation:
     """The listeners and their sessions over a period; `day_events` gives one day's events at a time."""
 
-    def __init__(self, rng: random.Random, catalogue: Catalogue, *, users: int, period_start_ms: int,
-                 period_ms: int) -> None:
+    def __init__(
+        self, rng: random.Random, catalogue: Catalogue, *, users: int, period_start_ms: int, period_ms: int
+    ) -> None:
         self._rng = rng
         self._catalogue = catalogue
         self._listeners = self._new_listeners(users, period_start_ms)
@@ -147,8 +148,9 @@ class EventSimulation:
         lines); drawn from ``rng``, so the simulation's own events do not change."""
         listener = self._listeners[rng.randrange(len(self._listeners))]
         song = self._catalogue.unknown[rng.randrange(len(self._catalogue.unknown))]
-        return _logged_in_event(listener, self._next_session_id, 0, listener.level, "NextSong", ts,
-                                (song.artist, song.title, song.length))
+        return _logged_in_event(
+            listener, self._next_session_id, 0, listener.level, "NextSong", ts, (song.artist, song.title, song.length)
+        )
 
     def _new_listeners(self, users: int, period_start_ms: int) -> list[_Listener]:
         rng = self._rng
@@ -247,8 +249,9 @@ class EventSimulation:
         return artist, song.title, round(far, 5)
 
 
-def _logged_in_event(listener: _Listener, session_id: int, item: int, level: str, page: str, ts: int,
-                     play: tuple[str, str, float] | None) -> Event:
+def _logged_in_event(
+    listener: _Listener, session_id: int, item: int, level: str, page: str, ts: int, play: tuple[str, str, float] | None
+) -> Event:
     artist, song, length = play or (None, None, None)
     method, status = _PAGE_METHOD_STATUS[page]
     return Event(

@@ -75,8 +75,9 @@ def generate_sample(
     `overwrite`, which removes exactly those first: stale files of a run with other arguments must not
     mix with the new ones.
     """
-    _check_arguments(songs=songs, days=days, events_per_day=events_per_day, users=users,
-                     malformed_per_day=malformed_per_day)
+    _check_arguments(
+        songs=songs, days=days, events_per_day=events_per_day, users=users, malformed_per_day=malformed_per_day
+    )
     out_dir = Path(out_dir)
     _prepare_out_dir(out_dir, overwrite=overwrite)
     catalogue = build_catalogue(random.Random(f"sparkify-songs:{seed}"), songs)
@@ -85,16 +86,25 @@ def generate_sample(
     (out_dir / JSONPATHS_KEY).write_bytes(jsonpaths)
     period_start_ms = _epoch_ms(start)
     simulation = EventSimulation(
-        random.Random(f"sparkify-events:{seed}"), catalogue, users=users,
-        period_start_ms=period_start_ms, period_ms=days * DAY_MS,
+        random.Random(f"sparkify-events:{seed}"),
+        catalogue,
+        users=users,
+        period_start_ms=period_start_ms,
+        period_ms=days * DAY_MS,
     )
     layout_rng = random.Random(f"sparkify-event-format:{seed}")
     events_bytes = malformed = 0
     for day_index in range(days):
         day_start_ms = period_start_ms + day_index * DAY_MS
         events = simulation.day_events(day_start_ms, events_per_day)
-        bad = malformed_lines(simulation, layout_rng, day_index=day_index, day_start_ms=day_start_ms,
-                              events=events_per_day, count=malformed_per_day)
+        bad = malformed_lines(
+            simulation,
+            layout_rng,
+            day_index=day_index,
+            day_start_ms=day_start_ms,
+            events=events_per_day,
+            count=malformed_per_day,
+        )
         day = start + timedelta(days=day_index)
         events_bytes += write_day_file(out_dir / event_key(day), events, bad, layout_rng)
         malformed += len(bad)

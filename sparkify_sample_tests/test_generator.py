@@ -24,13 +24,31 @@ from sparkify_sample.generator import SampleSummary, generate_sample
 # SPEC.md: the real sample (SPARKIFY_SAMPLE_DIR or ../shared/data/udacity-sample; tests may read it).
 REAL_SAMPLE = real_sample_dir()
 
-SAMPLE_ARGS = {"songs": 60, "days": 4, "events_per_day": 700, "users": 60, "seed": 7,
-               "start": date(2018, 11, 29)}  # crosses a month boundary
-MALFORMED_ARGS = {"songs": 20, "days": 3, "events_per_day": 200, "users": 20, "seed": 3,
-                  "malformed_per_day": 4}
+SAMPLE_ARGS = {
+    "songs": 60,
+    "days": 4,
+    "events_per_day": 700,
+    "users": 60,
+    "seed": 7,
+    "start": date(2018, 11, 29),
+}  # crosses a month boundary
+MALFORMED_ARGS = {"songs": 20, "days": 3, "events_per_day": 200, "users": 20, "seed": 3, "malformed_per_day": 4}
 MATCH_TOLERANCE_S = 2.0  # SPEC.md's song match, spelled here as the oracle's own (not rules.py's)
-ALL_PAGES = {"NextSong", "Home", "Login", "Logout", "Settings", "Upgrade", "Downgrade", "Help", "About",
-             "Save Settings", "Submit Upgrade", "Submit Downgrade", "Error"}
+ALL_PAGES = {
+    "NextSong",
+    "Home",
+    "Login",
+    "Logout",
+    "Settings",
+    "Upgrade",
+    "Downgrade",
+    "Help",
+    "About",
+    "Save Settings",
+    "Submit Upgrade",
+    "Submit Downgrade",
+    "Error",
+}
 
 
 # --- an independent, tolerant reader -------------------------------------------------------------------
@@ -124,8 +142,7 @@ def load(root: Path, summary: SampleSummary) -> Sample:
 
 
 def all_files(root: Path) -> dict[str, bytes]:
-    return {path.relative_to(root).as_posix(): path.read_bytes()
-            for path in root.rglob("*") if path.is_file()}
+    return {path.relative_to(root).as_posix(): path.read_bytes() for path in root.rglob("*") if path.is_file()}
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +224,7 @@ def test_event_lines_are_compact_with_escaped_slashes(sample: Sample) -> None:
     agents = [event["userAgent"] for event in sample.events if event["userAgent"]]
     quoted = [agent for agent in agents if agent.startswith('"') and agent.endswith('"')]
     assert 0 < len(quoted) < len(agents), "user agents are sometimes wrapped in literal quotes"
-    assert any('\\/' in raw and '"userAgent":"\\"' in raw for raw in raw_lines)
+    assert any("\\/" in raw and '"userAgent":"\\"' in raw for raw in raw_lines)
 
 
 def test_event_field_types(sample: Sample) -> None:
@@ -253,8 +270,20 @@ def test_logged_out_events_have_an_empty_user_id_and_null_user_fields(sample: Sa
     assert 0 < len(logged_out) < len(sample.events) * 0.15
     for event in logged_out:
         assert event["userId"] == ""
-        assert all(event[key] is None for key in ("firstName", "lastName", "gender", "location", "userAgent",
-                                                  "registration", "artist", "song", "length"))
+        assert all(
+            event[key] is None
+            for key in (
+                "firstName",
+                "lastName",
+                "gender",
+                "location",
+                "userAgent",
+                "registration",
+                "artist",
+                "song",
+                "length",
+            )
+        )
         assert event["page"] in {"Home", "Login", "About", "Help"}
     assert {event["page"] for event in logged_out} >= {"Home", "Login"}
     for event in sample.events:
@@ -323,10 +352,15 @@ def match_plays(sample: Sample) -> list[PlayMatch]:
     matches = []
     for play in sample.plays:
         songs = by_pair.get((play["song"].strip(" ").lower(), play["artist"].strip(" ").lower()), [])
-        candidates = sorted((abs(song["duration"] - play["length"]), song["song_id"], song) for song in songs
-                            if abs(song["duration"] - play["length"]) <= MATCH_TOLERANCE_S)
-        exact = bool(candidates) and (play["song"], play["artist"]) == (candidates[0][2]["title"],
-                                                                       candidates[0][2]["artist_name"])
+        candidates = sorted(
+            (abs(song["duration"] - play["length"]), song["song_id"], song)
+            for song in songs
+            if abs(song["duration"] - play["length"]) <= MATCH_TOLERANCE_S
+        )
+        exact = bool(candidates) and (play["song"], play["artist"]) == (
+            candidates[0][2]["title"],
+            candidates[0][2]["artist_name"],
+        )
         matches.append(PlayMatch(bool(songs), candidates, exact))
     return matches
 
@@ -392,16 +426,36 @@ def test_negative_counts_are_refused(tmp_path: Path, argument: str) -> None:
         generate_sample(tmp_path / "x", **{argument: -1})
 
 
-def test_cli_writes_the_same_files_as_the_function(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    options = ["--songs", "8", "--days", "2", "--events-per-day", "40", "--start", "2018-11-05",
-               "--seed", "9", "--users", "6", "--malformed-per-day", "1"]
+def test_cli_writes_the_same_files_as_the_function(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    options = [
+        "--songs",
+        "8",
+        "--days",
+        "2",
+        "--events-per-day",
+        "40",
+        "--start",
+        "2018-11-05",
+        "--seed",
+        "9",
+        "--users",
+        "6",
+        "--malformed-per-day",
+        "1",
+    ]
     assert main(["sample", "--out", str(tmp_path / "cli"), *options]) == 0
     summary_line = capsys.readouterr().out.strip()
     assert "80 events" in summary_line and "2 malformed lines" in summary_line and "MB" in summary_line
-    generate_sample(tmp_path / "direct", songs=8, days=2, events_per_day=40, start=date(2018, 11, 5), seed=9,
-                    users=6, malformed_per_day=1)
+    generate_sample(
+        tmp_path / "direct",
+        songs=8,
+        days=2,
+        events_per_day=40,
+        start=date(2018, 11, 5),
+        seed=9,
+        users=6,
+        malformed_per_day=1,
+    )
     assert all_files(tmp_path / "cli") == all_files(tmp_path / "direct")
     assert main(["sample", "--out", str(tmp_path / "cli"), *options]) == 2, "refuses to overwrite"
     assert "already exists" in capsys.readouterr().err

@@ -96,7 +96,6 @@ def require_database_file(path: Path) -> None:
     )
 
 
-
 def database_path(path: str) -> str:
     """A file name, nothing DuckDB reads as another database (``:memory:``, ``md:...``, ``s3://...``)."""
     if not path.strip() or path.startswith(":") or _SCHEME.match(path) or _CONTROL.search(path) or len(path) > 4096:

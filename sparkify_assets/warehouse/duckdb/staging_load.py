@@ -118,9 +118,9 @@ class StagingLoad:
         """Queue ``records`` of the day file ``key`` (``size`` bytes of source text), parsing the queue into
         staging once it holds BATCH_RECORDS or BATCH_BYTES."""
         self.pending.append(
-            records.append_column(
-                "source_key", pa.repeat(pa.scalar(key, pa.string()), records.num_rows)
-            ).append_column("partition_day", pa.repeat(pa.scalar(day, pa.date32()), records.num_rows))
+            records.append_column("source_key", pa.repeat(pa.scalar(key, pa.string()), records.num_rows)).append_column(
+                "partition_day", pa.repeat(pa.scalar(day, pa.date32()), records.num_rows)
+            )
         )
         self.pending_bytes += size
         if self.pending_bytes >= BATCH_BYTES or sum(batch.num_rows for batch in self.pending) >= BATCH_RECORDS:
