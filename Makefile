@@ -27,7 +27,7 @@ NO_SUPERSEDED_WARNING := PYTHONWARNINGS='ignore:Function `asset_materialize_comm
 PY_SOURCES := sparkify_assets sparkify_cli sparkify_infra sparkify_sample conftest.py \
 	sparkify_assets_tests sparkify_infra_tests sparkify_sample_tests bench
 
-.PHONY: install sample run dev test test-deploy lint bench clean
+.PHONY: install sample run dev test test-lowest test-deploy lint bench clean
 
 install: $(VENV)/.installed
 
@@ -73,6 +73,10 @@ test: install
 	$(BIN)/pytest
 
 # The production deployment alone (deploy/: Postgres, code server, daemon, webserver); needs Debian's postgresql.
+# The suite with every dependency at the lowest version pyproject.toml allows, in .venv-lowest (.ci/lowest).
+test-lowest:
+	.ci/lowest
+
 test-deploy: install
 	$(BIN)/pytest -m deploy
 
@@ -87,4 +91,4 @@ bench: install
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(DATA) .pytest_cache .ruff_cache
+	rm -rf $(DATA) .pytest_cache .ruff_cache .venv-lowest
