@@ -27,15 +27,28 @@ NO_SUPERSEDED_WARNING := PYTHONWARNINGS='ignore:Function `asset_materialize_comm
 PY_SOURCES := sparkify_assets sparkify_cli sparkify_infra sparkify_sample conftest.py \
 	sparkify_assets_tests sparkify_infra_tests sparkify_sample_tests bench
 
-.PHONY: install sample run dev test test-lowest test-deploy lint bench clean
+.PHONY: install lock sample run dev test test-lowest test-deploy lint bench clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The venv gets the exact versions of requirements.lock (every package, dependencies of dependencies too), so
+# that a build, CI and a deployment image install what was tested, whatever has been released since.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
+
+# requirements.lock anew: the newest versions pyproject.toml's ranges allow, resolved in a venv of their own
+# and frozen. Then `make test` (the newest) and `make test-lowest` (the lower bounds) before committing it.
+lock:
+	rm -rf .venv-lock
+	$(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet --upgrade pip
+	.venv-lock/bin/pip install --quiet -e '.[dev]'
+	{ echo "# make lock: every package make install puts in .venv, at the version tested (see the Makefile)."; \
+	  .venv-lock/bin/pip freeze --exclude-editable; } > requirements.lock
+	rm -rf .venv-lock
 
 # The instance settings: make's own instance follows dagster.yaml; a DAGSTER_HOME of yours gets it only if it
 # has none.
