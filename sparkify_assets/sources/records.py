@@ -188,11 +188,12 @@ class SliceScan:
     unreadable: str | None = None
 
 
-def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> SliceScan:
-    """`split_slice` without the one-line records: a warehouse engine that reads a file's lines itself (DuckDB's
-    CSV reader, one column, no quoting) loads the lines that start with ``{`` and end with ``}`` and are not
-    inside an object of several lines; every other record is split here, with its line number. The engine's
-    lines are then exactly this module's one-line records, when the slice has:
+def scan_slice(data: bytes, first_line: int, lookahead: bool, end: int | None = None) -> SliceScan:
+    """`split_slice` without the one-line records, over ``data[:end]`` (all of ``data`` by default; not copied):
+    a warehouse engine that reads a file's lines itself (DuckDB's CSV reader, one column, no quoting) loads the
+    lines that start with ``{`` and end with ``}`` and are not inside an object of several lines; every other
+    record is split here, with its line number. The engine's lines are then exactly this module's one-line
+    records, when the slice has:
 
     - no carriage return but in a CR LF line end or as the file's last byte, no NUL byte or byte-order mark, and
       valid UTF-8 (a CSV reader ends a line at a CR, cuts it at a NUL byte used as its delimiter, and fails on
@@ -205,14 +206,16 @@ def scan_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> Sl
 
     Otherwise ``unreadable`` says which, and the whole file is split here (`split_slice`).
     """
-    raw = data if isinstance(data, bytes) else data.tobytes()  # `in` on a memoryview compares byte by byte
-    if b"\r" in raw and raw.count(b"\r") != raw.count(b"\r\n") + (not lookahead and raw.endswith(b"\r")):
+    end = len(data) if end is None else end
+    if data.find(b"\r", 0, end) >= 0 and data.count(b"\r", 0, end) != data.count(b"\r\n", 0, end) + (
+        not lookahead and data.endswith(b"\r", 0, end)
+    ):
         return _unreadable("a carriage return that does not end a line")
-    if b"\0" in raw:
+    if data.find(b"\0", 0, end) >= 0:
         return _unreadable("a NUL byte")
-    if raw.startswith(_BOM):
+    if data.startswith(_BOM, 0, end):
         return _unreadable("a byte-order mark")
-    split = _arrow_lines(data, lookahead)
+    split = _arrow_lines(data if end == len(data) else memoryview(data)[:end], lookahead)
     if split is None:
         return _unreadable("not valid UTF-8")
     if split.consumed_plain:

@@ -152,7 +152,7 @@ def scan_in_slices(key: str, chunks: Iterable[bytes], slice_bytes: int = SLICE_B
     others: list[pa.Table] = []
     for piece in cut_slices(_checked_start(check, chunks), slice_bytes):
         check.feed(piece.data, piece.size, piece.newlines)
-        scan = scan_slice(piece.window, piece.first_line, piece.lookahead)
+        scan = scan_slice(piece.data, piece.first_line, piece.lookahead, piece.end)
         if scan.unreadable is not None:
             return FileScan(key, 0, 0, RECORD_SCHEMA.empty_table(), unreadable=scan.unreadable)
         size += piece.size
