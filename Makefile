@@ -85,11 +85,11 @@ dev: sample $(DAGSTER_HOME)/dagster.yaml
 test: install
 	$(BIN)/pytest
 
-# The production deployment alone (deploy/: Postgres, code server, daemon, webserver); needs Debian's postgresql.
 # The suite with every dependency at the lowest version pyproject.toml allows, in .venv-lowest (.ci/lowest).
 test-lowest:
 	.ci/lowest
 
+# The production deployment alone (deploy/: Postgres, code server, daemon, webserver); needs Debian's postgresql.
 test-deploy: install
 	$(BIN)/pytest -m deploy
 
