@@ -31,21 +31,21 @@ PY_SOURCES := sparkify_assets sparkify_cli sparkify_infra sparkify_sample confte
 
 install: $(VENV)/.installed
 
+# A venv at $(1) holding the project and its dev tools, at the versions pip's arguments $(2) pin.
+new_venv = $(PYTHON) -m venv $(1) && $(1)/bin/pip install --quiet --upgrade pip && \
+	$(1)/bin/pip install --quiet $(2) -e '.[dev]'
+
 # The venv gets the exact versions of requirements.lock (every package, dependencies of dependencies too), so
 # that a build, CI and a deployment image install what was tested, whatever has been released since.
 $(VENV)/.installed: pyproject.toml requirements.lock
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(call new_venv,$(VENV),-c requirements.lock)
 	touch $@
 
 # requirements.lock anew: the newest versions pyproject.toml's ranges allow, resolved in a venv of their own
 # and frozen. Then `make test` (the newest) and `make test-lowest` (the lower bounds) before committing it.
 lock:
 	rm -rf .venv-lock
-	$(PYTHON) -m venv .venv-lock
-	.venv-lock/bin/pip install --quiet --upgrade pip
-	.venv-lock/bin/pip install --quiet -e '.[dev]'
+	$(call new_venv,.venv-lock,)
 	{ echo "# make lock: every package make install puts in .venv, at the version tested (see the Makefile)."; \
 	  .venv-lock/bin/pip freeze --exclude-editable; } > requirements.lock
 	rm -rf .venv-lock
@@ -85,9 +85,11 @@ dev: sample $(DAGSTER_HOME)/dagster.yaml
 test: install
 	$(BIN)/pytest
 
-# The suite with every dependency at the lowest version pyproject.toml allows, in .venv-lowest (.ci/lowest).
+# The suite with every dependency at the lowest version pyproject.toml allows (.ci/lower_bounds), in .venv-lowest.
 test-lowest:
-	.ci/lowest
+	rm -rf .venv-lowest && mkdir .venv-lowest && $(PYTHON) .ci/lower_bounds > .venv-lowest/lower-bounds.txt
+	$(call new_venv,.venv-lowest,-r .venv-lowest/lower-bounds.txt)
+	.venv-lowest/bin/pytest
 
 # The production deployment alone (deploy/: Postgres, code server, daemon, webserver); needs Debian's postgresql.
 test-deploy: install

@@ -150,15 +150,16 @@ def split_records(source_key: str, data: bytes) -> FileRecords:
     return FileRecords(source_key, table)
 
 
-def split_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> pa.Table:
-    """The records (`RECORD_SCHEMA`) of one slice of a large file (`sources/slices.py`), numbered from
-    ``first_line``. With ``lookahead``, the slice's last line is the first line of the next slice: the
-    records of the slice may be decoded through it (as they would be in the whole file), but a record
-    starting on it is the next slice's. The file as a whole is checked by `JsonTextCheck`, not here.
-    ``data`` may be a view of a larger buffer: the Arrow path reads it without a copy."""
-    table = _split_with_arrow(data, first_line, lookahead) if len(data) >= ARROW_SPLIT_BYTES else None
+def split_slice(data: bytes, first_line: int, lookahead: bool, end: int | None = None) -> pa.Table:
+    """The records (`RECORD_SCHEMA`) of one slice of a large file (`sources/slices.py`), ``data[:end]`` (all of
+    ``data`` by default), numbered from ``first_line``. With ``lookahead``, the slice's last line is the first
+    line of the next slice: the records of the slice may be decoded through it (as they would be in the whole
+    file), but a record starting on it is the next slice's. The file as a whole is checked by `JsonTextCheck`,
+    not here. The Arrow path reads the slice without a copy."""
+    window = _window(data, end)
+    table = _split_with_arrow(window, first_line, lookahead) if len(window) >= ARROW_SPLIT_BYTES else None
     if table is None:
-        data = bytes(data)
+        data = bytes(window)
         records = RecordColumns()
         _split_bytes(records, data, first_line)
         if lookahead and records.line_numbers:
@@ -170,6 +171,11 @@ def split_slice(data: bytes | memoryview, first_line: int, lookahead: bool) -> p
                 records.errors = [records.errors[index] for index in keep]
         table = records.table()
     return table
+
+
+def _window(data: bytes, end: int | None) -> bytes | memoryview:
+    """``data[:end]``, without a copy."""
+    return data if end is None or end == len(data) else memoryview(data)[:end]
 
 
 #: The longest line the warehouse engine is left to read itself (`scan_slice`); a file with a longer one is
@@ -215,7 +221,7 @@ def scan_slice(data: bytes, first_line: int, lookahead: bool, end: int | None = 
         return _unreadable("a NUL byte")
     if data.startswith(_BOM, 0, end):
         return _unreadable("a byte-order mark")
-    split = _arrow_lines(data if end == len(data) else memoryview(data)[:end], lookahead)
+    split = _arrow_lines(_window(data, end), lookahead)
     if split is None:
         return _unreadable("not valid UTF-8")
     if split.consumed_plain:

@@ -50,11 +50,6 @@ class Slice:
     lookahead: bool
     newlines: int | None
 
-    @property
-    def window(self) -> bytes | memoryview:
-        """``data[:end]``, without a copy."""
-        return self.data if self.end == len(self.data) else memoryview(self.data)[: self.end]
-
 
 @dataclass(frozen=True)
 class SliceRecords:
@@ -122,7 +117,7 @@ def split_in_slices(key: str, chunks: Iterable[bytes], slice_bytes: int = SLICE_
             for rest in pieces:  # counted for the message, not split
                 check.feed(rest)
             check.finish()
-        records = split_slice(piece.window, piece.first_line, piece.lookahead)
+        records = split_slice(piece.data, piece.first_line, piece.lookahead, piece.end)
         if not piece.lookahead:
             check.finish()
         yield SliceRecords(key, records, piece.size, last=not piece.lookahead)
