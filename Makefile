@@ -27,7 +27,7 @@ NO_SUPERSEDED_WARNING := PYTHONWARNINGS='ignore:Function `asset_materialize_comm
 PY_SOURCES := sparkify_assets sparkify_cli sparkify_infra sparkify_sample conftest.py \
 	sparkify_assets_tests sparkify_infra_tests sparkify_sample_tests bench
 
-.PHONY: install lock sample run dev test test-lowest test-deploy lint bench clean
+.PHONY: install lock sample run dev test test-lowest test-python test-deploy lint bench clean
 
 install: $(VENV)/.installed
 
@@ -90,6 +90,13 @@ test-lowest:
 	rm -rf .venv-lowest && mkdir .venv-lowest && $(PYTHON) .ci/lower_bounds > .venv-lowest/lower-bounds.txt
 	$(call new_venv,.venv-lowest,-r .venv-lowest/lower-bounds.txt)
 	.venv-lowest/bin/pytest
+
+# The suite (or TARGET=test-lowest) on another Python, in a chroot of the distribution that ships it (as root):
+# SUITE=noble (3.12), trixie (3.13) or sid (3.14). See .ci/python_in_chroot.
+SUITE ?= trixie
+TARGET ?= test
+test-python:
+	.ci/python_in_chroot $(SUITE) $(TARGET)
 
 # The production deployment alone (deploy/: Postgres, code server, daemon, webserver); needs Debian's postgresql.
 test-deploy: install
