@@ -91,10 +91,10 @@ test-lowest:
 	$(call new_venv,.venv-lowest,-r .venv-lowest/lower-bounds.txt)
 	.venv-lowest/bin/pytest
 
-# The suite (or TARGET=test-lowest) on another Python, in a chroot of the distribution that ships it (as root):
+# .ci/run (or TARGET=test-lowest) on another Python, in a chroot of the distribution that ships it (as root):
 # SUITE=noble (3.12), trixie (3.13) or sid (3.14). See .ci/python_in_chroot.
 SUITE ?= trixie
-TARGET ?= test
+TARGET ?=
 test-python:
 	.ci/python_in_chroot $(SUITE) $(TARGET)
 
